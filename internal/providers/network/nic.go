@@ -1,0 +1,5 @@
+package network
+
+import "github.com/privlink/privlink/internal/arm"
+
+func registerNetworkInterfaces(p *arm.Platform) error { return nil }
