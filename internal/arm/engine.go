@@ -110,7 +110,9 @@ func (e *Engine) checkScope(ctx context.Context, t *Txn, id ID, spec *TypeSpec) 
 			return Conflict("ResourceGroupBeingDeleted",
 				"The resource group '%s' is in deprovisioning state and cannot perform this operation.", id.ResourceGroup)
 		}
-		return nil
+		if spec.Scope != ScopeExtension {
+			return nil
+		}
 	}
 	if spec.Scope == ScopeExtension && id.Scope != "" && strings.Contains(strings.ToLower(id.Scope), "/providers/") {
 		target, err := t.Get(ctx, id.Scope)
@@ -171,12 +173,14 @@ func (e *Engine) putOne(ctx context.Context, t *Txn, req *Request, id ID, spec *
 	// Split inline children out of the body.
 	props := body.PropertiesMap()
 	childBodies := map[string][]json.RawMessage{}
+	childAbsent := map[string]bool{}
 	for _, c := range spec.Children {
 		raw, present := props[c.Property]
 		delete(props, c.Property)
 		if c.ReadOnly {
 			continue
 		}
+		childAbsent[c.Type] = !present || raw == nil
 		b, _ := json.Marshal(raw)
 		var arr []json.RawMessage
 		if present && raw != nil {
@@ -245,7 +249,7 @@ func (e *Engine) putOne(ctx context.Context, t *Txn, req *Request, id ID, spec *
 	}
 	// Inline children: create/replace those given, delete the others.
 	for _, c := range spec.Children {
-		if c.ReadOnly {
+		if c.ReadOnly || (c.KeepWhenAbsent && childAbsent[c.Type]) {
 			continue
 		}
 		cspec, ok := e.Registry.Lookup(spec.Type + "/" + c.Type)
@@ -510,6 +514,14 @@ func (e *Engine) deleteTree(ctx context.Context, t *Txn, id ID, rec *Record, wit
 			return BadRequest("InUseResourceCannotBeDeleted",
 				"Resource %s is in use by %s and cannot be deleted.", it.id.String(), blocking[0].Source)
 		}
+		for _, en := range entries {
+			if en.Blocking || deleting[en.SourceKey] {
+				continue
+			}
+			if err := e.targetDeleted(ctx, t, it.id, en); err != nil {
+				return err
+			}
+		}
 		if spec != nil && spec.Delete != nil {
 			if err := spec.Delete(ctx, &DeleteOp{ID: it.id, Record: it.rec, Tx: t, WithParent: withParent || i > 0}); err != nil {
 				return err
@@ -525,6 +537,38 @@ func (e *Engine) deleteTree(ctx context.Context, t *Txn, id ID, rec *Record, wit
 		t.raw.Delete(it.key)
 	}
 	return nil
+}
+
+// targetDeleted runs the TargetDeleted hook of the type of the resource
+// holding a non-blocking ref on target, which is being deleted.
+func (e *Engine) targetDeleted(ctx context.Context, t *Txn, target ID, en indexEntry) error {
+	if !strings.HasPrefix(en.SourceKey, "/r") {
+		return nil
+	}
+	kid, err := ParseID(en.SourceKey[2:])
+	if err != nil {
+		return nil
+	}
+	if spec, ok := e.Registry.Lookup(kid.Type()); !ok || spec.TargetDeleted == nil {
+		return nil
+	}
+	kv, ok, err := t.raw.Get(ctx, en.SourceKey)
+	if err != nil || !ok {
+		return err
+	}
+	src, err := decodeRecord(kv.Value)
+	if err != nil {
+		return err
+	}
+	sid, err := ParseID(src.Resource.ID)
+	if err != nil {
+		return err
+	}
+	spec, ok := e.Registry.Lookup(sid.Type())
+	if !ok || spec.TargetDeleted == nil {
+		return nil
+	}
+	return spec.TargetDeleted(ctx, &TargetDeletedOp{Target: target, Ref: en.Ref, SourceID: sid, Source: src, Tx: t, Engine: e})
 }
 
 // DeleteTree is deleteTree for providers that remove other resources

@@ -55,6 +55,10 @@ func (e *Engine) list(ctx context.Context, req *Request, spec *TypeSpec) (*Respo
 			return nil, ResourceGroupNotFound(id.ResourceGroup)
 		}
 		prefix = KeyOf(id.ResourceGroupID()+"/providers/"+spec.Type) + "/"
+		if spec.Scope == ScopeExtension {
+			// extension resources of the group or of a resource in it
+			prefix = KeyOf(id.Scope+"/providers/"+spec.Type) + "/"
+		}
 	} else if spec.Scope == ScopeResourceGroup {
 		prefix = KeyOf("/subscriptions/"+id.Subscription+"/resourceGroups") + "/"
 	} else {

@@ -3,7 +3,6 @@ package arm
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -50,26 +49,56 @@ func NewServer(e *Engine, auth Authenticator, public http.Handler, log *slog.Log
 }
 
 // Handle registers a special route. Literal segments match
-// case-insensitively; {name} captures one segment. Special routes are
-// tried before the generic resource routing.
+// case-insensitively; {name} captures one segment. One {name...} segment
+// per pattern captures zero or more segments as "/a/b" ("" for none), e.g.
+// "/{scope...}/providers/Microsoft.Authorization/roleDefinitions/{id}" for
+// an extension type served at any scope. Special routes are tried before
+// the generic resource routing, in registration order.
 func (s *Server) Handle(method, pattern string, h HandlerFunc) {
 	s.routes = append(s.routes, route{method: method, pattern: strings.Split(strings.Trim(pattern, "/"), "/"), h: h})
 }
+
+func isVarSegment(p string) bool { return strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") }
+
+func isRestSegment(p string) bool { return isVarSegment(p) && strings.HasSuffix(p, "...}") }
 
 func (rt *route) match(method string, segs []string) (map[string]string, bool) {
 	if rt.method != method && !(rt.method == http.MethodGet && method == http.MethodHead) {
 		return nil, false
 	}
-	if len(segs) != len(rt.pattern) {
+	rest := -1
+	for i, p := range rt.pattern {
+		if isRestSegment(p) {
+			rest = i
+			break
+		}
+	}
+	if rest < 0 && len(segs) != len(rt.pattern) {
 		return nil, false
+	}
+	extra := 0 // segments captured by the rest variable
+	if rest >= 0 {
+		extra = len(segs) - (len(rt.pattern) - 1)
+		if extra < 0 {
+			return nil, false
+		}
 	}
 	vars := map[string]string{}
 	for i, p := range rt.pattern {
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
-			vars[p[1:len(p)-1]] = segs[i]
-			continue
+		j := i // index in segs
+		if rest >= 0 && i > rest {
+			j = i - 1 + extra
 		}
-		if !strings.EqualFold(p, segs[i]) {
+		switch {
+		case i == rest:
+			captured := segs[i : i+extra]
+			vars[p[1:len(p)-4]] = ""
+			if len(captured) > 0 {
+				vars[p[1:len(p)-4]] = "/" + strings.Join(captured, "/")
+			}
+		case isVarSegment(p):
+			vars[p[1:len(p)-1]] = segs[j]
+		case !strings.EqualFold(p, segs[j]):
 			return nil, false
 		}
 	}
@@ -252,6 +281,11 @@ func (e *Engine) serveResource(ctx context.Context, req *Request) (*Response, er
 	if err := checkVersion(spec, req); err != nil {
 		return nil, err
 	}
+	if spec.CheckID != nil && !id.IsCollection() {
+		if err := spec.CheckID(id); err != nil {
+			return nil, err
+		}
+	}
 	if id.IsCollection() {
 		if r.Method != http.MethodGet {
 			return nil, Errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "The requested resource does not support http method '%s'.", r.Method)
@@ -289,6 +323,11 @@ func checkScopeKind(spec *TypeSpec, id ID) error {
 	}
 	return nil
 }
+
+// CheckAPIVersion returns ARM's NoRegisteredProviderFound error when the
+// request's api-version is not one of spec's (for special routes that serve
+// a type's collections themselves).
+func CheckAPIVersion(spec *TypeSpec, req *Request) error { return checkVersion(spec, req) }
 
 func checkVersion(spec *TypeSpec, req *Request) error {
 	if spec.SupportsVersion(req.APIVersion) {
@@ -488,7 +527,13 @@ func (e *Engine) delete(ctx context.Context, req *Request, spec *TypeSpec) (*Res
 	if status == 0 {
 		status = http.StatusOK
 	}
+	if spec.DeleteReturnsBody {
+		res, err := e.Render(ctx, gone)
+		if err != nil {
+			return nil, err
+		}
+		return &Response{Status: status, Body: res}, nil
+	}
 	return &Response{Status: status}, nil
 }
 
-var errStop = errors.New("stop")

@@ -42,6 +42,10 @@ type ChildSpec struct {
 	Type     string // child type segment, e.g. "subnets"
 	// ReadOnly children are rendered but not managed by the parent's PUT.
 	ReadOnly bool
+	// KeepWhenAbsent keeps the existing children when the parent's PUT body
+	// omits Property altogether (an explicit array, even empty, still
+	// replaces them), as Azure does for virtualNetworks' peerings.
+	KeepWhenAbsent bool
 }
 
 // BackRef renders refs pointing at a resource into properties[Property]
@@ -106,6 +110,32 @@ type TypeSpec struct {
 	List func(ctx context.Context, op *ListOp) ([]Resource, error)
 	// NotFound overrides the 404 for a missing resource.
 	NotFound func(id ID) *Error
+	// CheckID validates the ID of every request addressing one resource of
+	// the type (GET, HEAD, PUT, PATCH, DELETE) before anything is looked up,
+	// e.g. role assignment names, which must be GUIDs even to delete.
+	CheckID func(id ID) error
+	// DeleteReturnsBody: a synchronous DELETE of an existing resource
+	// answers with the deleted resource's body (role assignments).
+	DeleteReturnsBody bool
+	// TargetDeleted runs, in the deleting transaction, for every
+	// non-blocking ref a resource of this type holds on a resource being
+	// deleted (one that is not going in the same delete): it may update or
+	// delete the source (e.g. a private DNS zone's virtual network link
+	// goes with its virtual network). Without it the ref is just dropped.
+	TargetDeleted func(ctx context.Context, op *TargetDeletedOp) error
+}
+
+// TargetDeletedOp is given to TypeSpec.TargetDeleted.
+type TargetDeletedOp struct {
+	// Target is the resource being deleted.
+	Target ID
+	// Ref is the ref the source holds on Target.
+	Ref Ref
+	// SourceID and Source are the resource holding the ref.
+	SourceID ID
+	Source   *Record
+	Tx       *Txn
+	Engine   *Engine
 }
 
 // ActionFunc handles a POST action on an existing resource.

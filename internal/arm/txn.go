@@ -16,6 +16,10 @@ type Txn struct {
 	e   *Engine
 }
 
+// Engine returns the engine the transaction runs on (for hooks and helpers
+// that need Render or DeleteTree).
+func (t *Txn) Engine() *Engine { return t.e }
+
 // Raw exposes the underlying store transaction (for provider-owned keys
 // such as address reservations; keep them outside "/r", "/x" and "/c").
 func (t *Txn) Raw() *store.Tx { return t.raw }
