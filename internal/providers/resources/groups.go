@@ -46,6 +46,7 @@ func (Provider) Register(p *arm.Platform) error {
 	s.Handle(http.MethodDelete, "/subscriptions/{sub}/resourcegroups/{rg}", g.delete)
 	s.Handle(http.MethodGet, "/subscriptions/{sub}/resourcegroups/{rg}/resources", g.listResources)
 	s.Handle(http.MethodGet, "/subscriptions/{sub}/resources", g.listResources)
+	registerProviders(p)
 	return nil
 }
 
