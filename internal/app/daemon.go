@@ -52,9 +52,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	d = &Daemon{Config: cfg, log: log, errc: make(chan error, 4)}
+	started := d
 	defer func() {
 		if err != nil {
-			_ = d.Stop(context.Background())
+			_ = started.Stop(context.Background())
 		}
 	}()
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -292,6 +292,18 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig, logger *slog.Logger)
 		case <-em.stopping:
 		}
 	})
+	// Serve nothing before the member has elected itself and published:
+	// a linearizable read issued during the election fails with "leader
+	// changed".
+	select {
+	case <-em.Ready():
+	case <-em.failed:
+		_ = em.Stop(context.Background())
+		return nil, fmt.Errorf("start embedded etcd in %s: %w", cfg.Dir, em.failErr)
+	case <-ctx.Done():
+		_ = em.Stop(context.Background())
+		return nil, fmt.Errorf("start embedded etcd in %s: %w", cfg.Dir, ctx.Err())
+	}
 	return em, nil
 }
 
