@@ -109,6 +109,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 			d.errc <- fmt.Errorf("https server: %w", err)
 		}
 	}()
+	if err := writeEndpoint(cfg.DataDir, d.Endpoint()); err != nil {
+		return nil, err
+	}
 	if d.embedded != nil {
 		go func() {
 			if err, ok := <-d.embedded.Err(); ok && err != nil {

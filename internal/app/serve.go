@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-
+	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -102,11 +102,31 @@ func Env(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	// The endpoint: --listen or PRIVLINK_LISTEN when given, else the
+	// address the daemon last started on this data directory bound, else
+	// the default.
 	endpoint := "https://" + cfg.Listen
-	ca, _ := filepath.Abs(filepath.Join(cfg.DataDir, pki.CACertFile))
+	listenSet := os.Getenv("PRIVLINK_LISTEN") != ""
+	fs.Visit(func(f *flag.Flag) { listenSet = listenSet || f.Name == "listen" })
+	if !listenSet {
+		ep, err := readEndpoint(cfg.DataDir)
+		switch {
+		case err == nil:
+			endpoint = ep
+		case !errors.Is(err, os.ErrNotExist):
+			fmt.Fprintf(stderr, "privlink env: %v\n", err)
+			return 1
+		}
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "privlink env: %v\n", err)
+		return 1
+	}
+	ca := filepath.Join(dataDir, pki.CACertFile)
 	for _, kv := range [][2]string{
 		{"PRIVLINK_ENDPOINT", endpoint},
-		{"PRIVLINK_DATA_DIR", cfg.DataDir},
+		{"PRIVLINK_DATA_DIR", dataDir},
 		{"SSL_CERT_FILE", ca},
 		{"REQUESTS_CA_BUNDLE", ca},
 		{"AZURE_SUBSCRIPTION_ID", id.SubscriptionID},
@@ -114,7 +134,7 @@ func Env(args []string, stdout, stderr io.Writer) int {
 		{"AZURE_CLIENT_ID", "privlink-cli"},
 		{"AZURE_CLIENT_SECRET", "privlink"},
 		{"AZURE_AUTHORITY_HOST", endpoint + "/"},
-		{"ARM_METADATA_HOSTNAME", cfg.Listen},
+		{"ARM_METADATA_HOSTNAME", strings.TrimPrefix(endpoint, "https://")},
 		{"ARM_SUBSCRIPTION_ID", id.SubscriptionID},
 		{"ARM_TENANT_ID", id.TenantID},
 		{"ARM_CLIENT_ID", "privlink-cli"},
