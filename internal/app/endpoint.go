@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/privlink/privlink/internal/config"
 )
 
 // EndpointFile, in the data directory, records the endpoint of the daemon
-// last started there, so that `privlink env` prints the address actually
-// bound (e.g. with --listen 127.0.0.1:0) rather than the default.
-const EndpointFile = "endpoint"
+// last started there, so that `privlink env` and the CLI use the address
+// actually bound (e.g. with --listen 127.0.0.1:0) rather than the default.
+const EndpointFile = config.EndpointFile
 
 // writeEndpoint records endpoint in dir (atomically).
 func writeEndpoint(dir, endpoint string) error {

@@ -55,3 +55,7 @@ func SaveIdentity(dir string, id Identity) error {
 
 // IsNotExist reports whether err means the file is absent.
 func IsNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }
+
+// EndpointFile, in the data directory, records the HTTPS endpoint of the
+// daemon last started there (one line, https://host:port).
+const EndpointFile = "endpoint"

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/privlink/privlink/internal/config"
 )
 
 // Environment variables the CLI reads.
@@ -56,9 +58,6 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		ClientID:     getenv(EnvClientID),
 		ClientSecret: getenv(EnvClientSecret),
 	}
-	if s.Endpoint == "" {
-		s.Endpoint = DefaultEndpoint
-	}
 	if s.ClientID == "" {
 		s.ClientID = DefaultClientID
 	}
@@ -71,6 +70,9 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 			return s, fmt.Errorf("cannot locate the privlink data directory (set %s): %w", EnvDataDir, err)
 		}
 		s.DataDir = filepath.Join(home, ".privlink")
+	}
+	if s.Endpoint == "" {
+		s.Endpoint = recordedEndpoint(s.DataDir)
 	}
 	if f := getenv(EnvCAFile); f != "" {
 		s.CAFile, s.CAFileRequired = f, true
@@ -166,4 +168,19 @@ func (c *Config) Save() error {
 		return err
 	}
 	return os.Rename(tmp.Name(), c.path)
+}
+
+// recordedEndpoint is the endpoint `privlink serve` recorded in the data
+// directory when it started (so --listen 127.0.0.1:0 works without
+// PRIVLINK_ENDPOINT), else DefaultEndpoint.
+func recordedEndpoint(dataDir string) string {
+	b, err := os.ReadFile(filepath.Join(dataDir, config.EndpointFile))
+	if err != nil {
+		return DefaultEndpoint
+	}
+	ep := strings.TrimSuffix(strings.TrimSpace(string(b)), "/")
+	if !strings.HasPrefix(ep, "https://") {
+		return DefaultEndpoint
+	}
+	return ep
 }
