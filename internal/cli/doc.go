@@ -10,7 +10,8 @@
 //
 // # Connecting to the daemon
 //
-//   - endpoint: PRIVLINK_ENDPOINT (default https://127.0.0.1:8443);
+//   - endpoint: PRIVLINK_ENDPOINT, else the one `privlink serve` recorded in
+//     <data dir>/endpoint, else https://127.0.0.1:8443;
 //   - trusted CA: PRIVLINK_CA_FILE, else <data dir>/ca.crt, plus SSL_CERT_FILE
 //     and REQUESTS_CA_BUNDLE when set; data dir: PRIVLINK_DATA_DIR or ~/.privlink;
 //   - token: POST {endpoint}/organizations/oauth2/v2.0/token, client
