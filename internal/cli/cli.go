@@ -7,6 +7,7 @@ import (
 	"github.com/privlink/privlink/internal/cli/core"
 	"github.com/privlink/privlink/internal/cli/extension"
 	"github.com/privlink/privlink/internal/cli/identity"
+	"github.com/privlink/privlink/internal/cli/network"
 	"github.com/privlink/privlink/internal/cli/nsg"
 	"github.com/privlink/privlink/internal/cli/resource"
 	"github.com/privlink/privlink/internal/cli/role"
@@ -35,6 +36,7 @@ func Groups() []*core.Group {
 	gs = append(gs, account.Groups()...)
 	gs = append(gs, extension.Groups()...)
 	gs = append(gs, identity.Groups()...)
+	gs = append(gs, network.Groups()...)
 	gs = append(gs, nsg.Groups()...)
 	gs = append(gs, resource.Groups()...)
 	gs = append(gs, role.Groups()...)
