@@ -5,7 +5,9 @@ import (
 )
 
 // Output formats accepted by --output/-o (and AZURE_CORE_OUTPUT).
-var OutputFormats = []string{"json", "jsonc", "none", "table", "tsv", "yaml", "yamlc"}
+// OutputFormats are knack's output formats, in its order (az lists them
+// so in errors; help sorts them).
+var OutputFormats = []string{"json", "jsonc", "yaml", "yamlc", "table", "tsv", "none"}
 
 // Destinations of the global arguments.
 const (

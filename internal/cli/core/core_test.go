@@ -125,7 +125,7 @@ func TestGlobalOptionsAnywhere(t *testing.T) {
 		t.Errorf("-o none printed %q", res.Stdout)
 	}
 	res = f.Run(groups(), "test", "widget", "part", "show", "-o", "xml").Expect(t, 2)
-	if !strings.HasPrefix(res.Stderr, "ERROR: 'xml' is not a valid value for '--output'. Allowed values: json, jsonc, none, table, tsv, yaml, yamlc.") {
+	if !strings.HasPrefix(res.Stderr, "ERROR: az test widget part show: 'xml' is not a valid value for '--output'. Allowed values: json, jsonc, yaml, yamlc, table, tsv, none.") {
 		t.Errorf("stderr = %q", res.Stderr)
 	}
 	t.Setenv("AZURE_CORE_OUTPUT", "yaml2")

@@ -99,7 +99,7 @@ func writeCommandHelp(w io.Writer, c *Command, args []*Arg) {
 			}
 			help := a.Help
 			if len(a.Choices) > 0 && !strings.Contains(help, "Allowed values") {
-				help = strings.TrimSpace(help + "  Allowed values: " + strings.Join(a.Choices, ", ") + ".")
+				help = strings.TrimSpace(help + "  Allowed values: " + strings.Join(sortedChoices(a.Choices), ", ") + ".")
 			}
 			if a.Default != "" {
 				help = strings.TrimSpace(help + "  Default: " + a.Default + ".")
@@ -129,3 +129,10 @@ func groupRank(g string) int {
 }
 
 func optionsLabel(a *Arg) string { return strings.Join(a.Options, " ") }
+
+// sortedChoices is how az's help lists allowed values: sorted.
+func sortedChoices(c []string) []string {
+	s := append([]string(nil), c...)
+	sort.Strings(s)
+	return s
+}

@@ -39,6 +39,9 @@ var negativeNumber = regexp.MustCompile(`^-\d+$|^-\d*\.\d+$`)
 
 // parser implements argparse's semantics for one command's arguments.
 type parser struct {
+	// prog is the command ("az group list") that az names in errors about
+	// argument values.
+	prog   string
 	args   []*Arg
 	byOpt  map[string]*Arg
 	longs  []string
@@ -199,7 +202,7 @@ func (p *parser) parse(tokens []string) (*parsed, error) {
 					return nil, Usagef("argument %s: invalid int value: %s", a.display(), pyRepr(val))
 				}
 			}
-			norm, err := checkChoice(a, val)
+			norm, err := p.checkChoice(a, val)
 			if err != nil {
 				return nil, err
 			}
@@ -211,7 +214,7 @@ func (p *parser) parse(tokens []string) (*parsed, error) {
 			} else if nv, ok := next(); ok {
 				val = nv
 			}
-			norm, err := checkChoiceIn(a, val, []string{"false", "true"})
+			norm, err := p.checkChoiceIn(a, val, []string{"true", "false"})
 			if err != nil {
 				return nil, err
 			}
@@ -233,7 +236,7 @@ func (p *parser) parse(tokens []string) (*parsed, error) {
 				return nil, Usagef("argument %s: expected at least one argument", a.display())
 			}
 			for k, s := range vals {
-				norm, err := checkChoice(a, s)
+				norm, err := p.checkChoice(a, s)
 				if err != nil {
 					return nil, err
 				}
@@ -253,23 +256,76 @@ func (p *parser) parse(tokens []string) (*parsed, error) {
 	return res, nil
 }
 
-func checkChoice(a *Arg, val string) (string, error) {
+func (p *parser) checkChoice(a *Arg, val string) (string, error) {
 	if len(a.Choices) == 0 {
 		return val, nil
 	}
-	return checkChoiceIn(a, val, a.Choices)
+	return p.checkChoiceIn(a, val, a.Choices)
 }
 
 // checkChoiceIn matches val case-insensitively against choices, like az's
-// get_enum_type, and reports az's message on a miss.
-func checkChoiceIn(a *Arg, val string, choices []string) (string, error) {
+// get_enum_type, and reports az's message on a miss (azure-cli's
+// AzCliCommandParser._check_value): "<prog>: '<value>' is not a valid
+// value for '<option>'. Allowed values: <choices in declared order>.",
+// with "Did you mean '<choice>' ?" when difflib finds a close match.
+func (p *parser) checkChoiceIn(a *Arg, val string, choices []string) (string, error) {
 	for _, c := range choices {
 		if strings.EqualFold(c, val) {
 			return c, nil
 		}
 	}
-	return "", &UsageError{Msg: fmt.Sprintf("%s is not a valid value for '%s'. Allowed values: %s.",
-		pyRepr(val), a.Options[0], strings.Join(choices, ", "))}
+	msg := fmt.Sprintf("%s is not a valid value for '%s'. Allowed values: %s.",
+		pyRepr(val), a.Options[0], strings.Join(choices, ", "))
+	if p.prog != "" {
+		msg = p.prog + ": " + msg
+	}
+	ue := &UsageError{Msg: msg}
+	if m := closeMatch(val, choices, 0.7); m != "" {
+		ue.Recommendations = []string{fmt.Sprintf("Did you mean '%s' ?", m)}
+	}
+	return "", ue
+}
+
+// closeMatch is Python's difflib.get_close_matches(word, choices, n=1,
+// cutoff): the choice with the best SequenceMatcher ratio ≥ cutoff (on a
+// tie the greatest string, as heapq.nlargest over (score, choice) pairs).
+func closeMatch(word string, choices []string, cutoff float64) string {
+	best, bestRatio := "", cutoff
+	for _, c := range choices {
+		if r := seqRatio(word, c); r > bestRatio || (r == bestRatio && (best == "" || c > best)) {
+			best, bestRatio = c, r
+		}
+	}
+	return best
+}
+
+// seqRatio is difflib.SequenceMatcher(None, a, b).ratio(): 2·M/T where M
+// counts the characters of the recursively found longest common blocks.
+func seqRatio(a, b string) float64 {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra)+len(rb) == 0 {
+		return 1
+	}
+	return 2 * float64(matchingChars(ra, rb)) / float64(len(ra)+len(rb))
+}
+
+func matchingChars(a, b []rune) int {
+	bi, bj, size := 0, 0, 0
+	for i := range a {
+		for j := range b {
+			k := 0
+			for i+k < len(a) && j+k < len(b) && a[i+k] == b[j+k] {
+				k++
+			}
+			if k > size {
+				bi, bj, size = i, j, k
+			}
+		}
+	}
+	if size == 0 {
+		return 0
+	}
+	return size + matchingChars(a[:bi], b[:bj]) + matchingChars(a[bi+size:], b[bj+size:])
 }
 
 // pyRepr quotes a string the way Python's repr() does, which az uses in

@@ -64,7 +64,7 @@ func TestParseTriStateAndEmptyList(t *testing.T) {
 	}
 	_, err = parseTokens(t, "--enable-x", "maybe")
 	var ue *UsageError
-	if !errors.As(err, &ue) || ue.Msg != "'maybe' is not a valid value for '--enable-x'. Allowed values: false, true." {
+	if !errors.As(err, &ue) || ue.Msg != "'maybe' is not a valid value for '--enable-x'. Allowed values: true, false." {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -205,5 +205,27 @@ func TestGenericUpdateOps(t *testing.T) {
 	}
 	if err := RemoveProperty(obj, []string{"nope.x"}); err == nil {
 		t.Error("missing path accepted")
+	}
+}
+
+func TestCloseMatch(t *testing.T) {
+	// Expected values computed with Python's difflib.get_close_matches(w, c, 1, 0.7).
+	for _, tc := range []struct {
+		word    string
+		choices []string
+		want    string
+	}{
+		{"yml", OutputFormats, "yaml"},
+		{"xml", OutputFormats, ""},
+		{"jsn", OutputFormats, "json"},
+		{"tabel", OutputFormats, "table"},
+		{"Standart", []string{"Basic", "Standard"}, "Standard"},
+		{"ab", []string{"ac", "ad"}, ""},
+		{"abc", []string{"abd", "abe"}, ""},
+		{"abcd", []string{"abcx", "abcy"}, "abcy"},
+	} {
+		if got := closeMatch(tc.word, tc.choices, 0.7); got != tc.want {
+			t.Errorf("closeMatch(%q) = %q, want %q", tc.word, got, tc.want)
+		}
 	}
 }

@@ -238,6 +238,7 @@ func commandArgs(cmd *Command) ([]*Arg, map[*Arg]bool) {
 func (r *Runner) runCommand(ctx context.Context, rt *runtime, log *logger, cmd *Command, tokens []string, streams Streams) int {
 	args, global := commandArgs(cmd)
 	p := newParser(args, global)
+	p.prog = "az " + cmd.Path()
 	res, err := p.parse(tokens)
 	if err != nil {
 		return printUsage(log, cmd, err)
@@ -281,7 +282,7 @@ func (r *Runner) runCommand(ctx context.Context, rt *runtime, log *logger, cmd *
 	if !c.Has(DestOutput) {
 		format = "json"
 		if env := strings.TrimSpace(rt.getenv(EnvOutput)); env != "" {
-			norm, err := checkChoiceIn(&Arg{Options: []string{"--output"}}, env, OutputFormats)
+			norm, err := (&parser{}).checkChoiceIn(&Arg{Options: []string{"--output"}}, env, OutputFormats)
 			if err != nil {
 				return printUsage(log, cmd, err)
 			}
@@ -433,7 +434,7 @@ func (c *Context) PromptYesNo(question string) (bool, error) {
 // way az follows argument errors with examples, and returns 2.
 func printUsage(log *logger, cmd *Command, err error) int {
 	var ue *UsageError
-	if errors.As(err, &ue) && len(cmd.Examples) > 0 && len(ue.Recommendations) == 0 {
+	if errors.As(err, &ue) && len(cmd.Examples) > 0 && !hasExamples(ue.Recommendations) {
 		ex := cmd.Examples[0]
 		ue.Recommendations = append(ue.Recommendations, "\nExamples from AI knowledge base:",
 			ex.Command, ex.Summary, "",
@@ -442,6 +443,15 @@ func printUsage(log *logger, cmd *Command, err error) int {
 			"Read more about the command in reference docs")
 	}
 	return printError(log, err, false)
+}
+
+func hasExamples(recs []string) bool {
+	for _, r := range recs {
+		if strings.Contains(r, "Examples from AI knowledge base") {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Command) groupPath() string {

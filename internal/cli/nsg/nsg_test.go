@@ -409,7 +409,7 @@ func TestRouteTableAndRouteBodies(t *testing.T) {
 		}
 	}
 	res := f.Run(Groups(), "network", "route-table", "create", "-g", "rg1", "-n", "testrt", "-l", "westus", "--disable-bgp-route-propagation", "maybe").Expect(t, 2)
-	if !strings.Contains(res.Stderr, "'maybe' is not a valid value for '--disable-bgp-route-propagation'. Allowed values: false, true.") {
+	if !strings.Contains(res.Stderr, "'maybe' is not a valid value for '--disable-bgp-route-propagation'. Allowed values: true, false.") {
 		t.Errorf("stderr = %s", res.Stderr)
 	}
 
