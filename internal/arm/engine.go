@@ -327,6 +327,9 @@ func (e *Engine) checkLocation(spec *TypeSpec, body *Resource, existing *Record)
 			return BadRequest("LocationRequired", "The location property is required for this definition.")
 		}
 		body.Location = NormalizeLocation(body.Location)
+		if !IsRegion(body.Location) {
+			return locationNotAvailable(spec, body.Location)
+		}
 		if existing != nil && !strings.EqualFold(existing.Resource.Location, body.Location) {
 			return BadRequest("InvalidResourceLocation",
 				"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
@@ -345,9 +348,19 @@ func (e *Engine) checkLocation(spec *TypeSpec, body *Resource, existing *Record)
 	case LocationOptional:
 		if body.Location != "" {
 			body.Location = NormalizeLocation(body.Location)
+			if body.Location != "global" && !IsRegion(body.Location) {
+				return locationNotAvailable(spec, body.Location)
+			}
 		}
 	}
 	return nil
+}
+
+// locationNotAvailable is ARM's answer to a location that is not a region.
+func locationNotAvailable(spec *TypeSpec, loc string) error {
+	return BadRequest("LocationNotAvailableForResourceType",
+		"The provided location '%s' is not available for resource type '%s'. List of available regions for the resource type is '%s'.",
+		loc, spec.Type, RegionNames())
 }
 
 func resourceGroupOf(resourceID string) string {

@@ -106,6 +106,15 @@ func (r *Result) ErrorCode() string {
 	return ""
 }
 
+// ErrorMessage returns error.message of an ARM error body.
+func (r *Result) ErrorMessage() string {
+	if e, ok := r.JSON()["error"].(map[string]any); ok {
+		s, _ := e["message"].(string)
+		return s
+	}
+	return ""
+}
+
 // Do sends a request; path may omit the api-version (apiVersion is added
 // when not empty). body may be a string, []byte or a value to marshal.
 func (s *Server) Do(method, path, apiVersion string, body any) *Result {

@@ -129,6 +129,11 @@ func (g *groups) put(ctx context.Context, req *arm.Request) (*arm.Response, erro
 	if body.Location == "" {
 		return nil, arm.BadRequest("LocationRequired", "The location property is required for this definition.")
 	}
+	if !arm.IsRegion(body.Location) {
+		return nil, arm.BadRequest("LocationNotAvailableForResourceGroup",
+			"The provided location '%s' is not available for resource group. List of available regions is '%s'.",
+			arm.NormalizeLocation(body.Location), arm.RegionNames())
+	}
 	id := groupID(req.Vars["sub"], name)
 	var out *arm.Record
 	created := false

@@ -3,6 +3,7 @@ package resources_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,15 @@ func TestResourceGroupLifecycle(t *testing.T) {
 	if r := s.Do(http.MethodPut, "/subscriptions/"+armtest.Subscription+"/resourcegroups/bad.", v, `{"location":"westus"}`); r.ErrorCode() != "InvalidResourceGroupName" {
 		t.Fatalf("bad name: %s", r.Body)
 	}
+	nowhere := "/subscriptions/" + armtest.Subscription + "/resourcegroups/nowhere"
+	if r := s.Do(http.MethodPut, nowhere, v, `{"location":"Middle Earth"}`); r.Status != http.StatusBadRequest ||
+		r.ErrorCode() != "LocationNotAvailableForResourceGroup" ||
+		!strings.HasPrefix(r.ErrorMessage(), "The provided location 'middleearth' is not available for resource group. List of available regions is 'australiacentral,") {
+		t.Fatalf("unknown location: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do(http.MethodHead, nowhere, v, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("a refused group was written: HEAD %d", r.Status)
+	}
 	if r := s.Do(http.MethodHead, rg, v, nil); r.Status != http.StatusNoContent {
 		t.Fatalf("HEAD: %d", r.Status)
 	}
@@ -70,6 +80,10 @@ func TestResourceGroupLifecycle(t *testing.T) {
 	}
 
 	w := "/subscriptions/" + armtest.Subscription + "/resourceGroups/RG1/providers/Microsoft.Test/widgets/"
+	if r := s.Do(http.MethodPut, w+"w0", "2024-01-01", `{"location":"atlantis"}`); r.ErrorCode() != "LocationNotAvailableForResourceType" ||
+		!strings.HasPrefix(r.ErrorMessage(), "The provided location 'atlantis' is not available for resource type 'Microsoft.Test/widgets'. List of available regions for the resource type is '") {
+		t.Fatalf("unknown resource location: %d %s", r.Status, r.Body)
+	}
 	for _, n := range []string{"w1", "w2", "w3"} {
 		r := s.Do(http.MethodPut, w+n, "2024-01-01", `{"location":"westus2","properties":{"size":3}}`)
 		if r.Status != http.StatusCreated || r.Header.Get("Azure-AsyncOperation") == "" {

@@ -112,8 +112,8 @@ type namespaceInfo struct {
 }
 
 func regionDisplayNames() []string {
-	out := make([]string, len(Locations))
-	for i, l := range Locations {
+	out := make([]string, len(arm.Regions))
+	for i, l := range arm.Regions {
 		out[i] = l.Display
 	}
 	return out

@@ -3,6 +3,7 @@ package resources_test
 import (
 	"context"
 	"errors"
+	"github.com/privlink/privlink/internal/arm"
 	"net/http"
 	"testing"
 	"time"
@@ -61,8 +62,12 @@ func TestProvidersServedNamespace(t *testing.T) {
 		*rt.APIVersions[0] != "2024-11-30" || *rt.APIVersions[len(rt.APIVersions)-1] != "2018-11-30" {
 		t.Fatalf("resource type: %+v %v", rt, rt.APIVersions)
 	}
-	if len(rt.Locations) == 0 || *rt.Locations[0] != "East US" {
-		t.Fatalf("locations: %v", rt.Locations)
+	hasEastUS := false
+	for _, l := range rt.Locations {
+		hasEastUS = hasEastUS || *l == "East US"
+	}
+	if len(rt.Locations) != len(arm.Regions) || !hasEastUS {
+		t.Fatalf("locations: %d, East US %v", len(rt.Locations), hasEastUS)
 	}
 	for i := 1; i < len(rt.APIVersions); i++ {
 		if *rt.APIVersions[i-1] < *rt.APIVersions[i] {

@@ -46,18 +46,9 @@ func (g *groups) listTenants(ctx context.Context, req *arm.Request) (*arm.Respon
 	return &arm.Response{Status: http.StatusOK, Body: arm.Page{Value: []any{t}}}, nil
 }
 
-// Locations are the Azure regions privlink answers for.
-var Locations = []struct{ Name, Display string }{
-	{"eastus", "East US"}, {"eastus2", "East US 2"}, {"westus", "West US"}, {"westus2", "West US 2"},
-	{"westus3", "West US 3"}, {"centralus", "Central US"}, {"northeurope", "North Europe"},
-	{"westeurope", "West Europe"}, {"uksouth", "UK South"}, {"eastasia", "East Asia"},
-	{"southeastasia", "Southeast Asia"}, {"japaneast", "Japan East"}, {"australiaeast", "Australia East"},
-	{"chinaeast2", "China East 2"}, {"chinanorth3", "China North 3"},
-}
-
 func (g *groups) listLocations(ctx context.Context, req *arm.Request) (*arm.Response, error) {
 	vals := []any{}
-	for _, l := range Locations {
+	for _, l := range arm.Regions {
 		vals = append(vals, map[string]any{"id": "/subscriptions/" + req.Vars["sub"] + "/locations/" + l.Name,
 			"name": l.Name, "displayName": l.Display, "regionalDisplayName": "(Region) " + l.Display,
 			"metadata": map[string]any{"regionType": "Physical"}})
