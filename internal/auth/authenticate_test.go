@@ -237,3 +237,26 @@ func TestIdentifiers(t *testing.T) {
 		}
 	}
 }
+
+// A token verified once is served from the cache, but still expires.
+func TestVerifiedTokenCacheKeepsExpiry(t *testing.T) {
+	iss := newTestIssuer(t)
+	tok, _, err := iss.IssueToken(TokenRequest{TenantID: testTenant, ClientID: testClient, Audience: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := iss.Authenticate(bearer(tok)); err != nil {
+			t.Fatalf("fresh token: %v", err)
+		}
+	}
+	later := newTestIssuerAt(t, iss, time.Now().Add(48*time.Hour))
+	var ae *Error
+	if _, err := later.Authenticate(bearer(tok)); !errors.As(err, &ae) || ae.Code != CodeExpiredAuthenticationToken {
+		t.Fatalf("cached token past its expiry: %v", err)
+	}
+	// A tampered copy of a cached token is not a cache hit.
+	if _, err := iss.Authenticate(bearer(tok[:len(tok)-2] + "AA")); !errors.As(err, &ae) || ae.Code != CodeInvalidAuthenticationToken {
+		t.Fatalf("tampered token: %v", err)
+	}
+}

@@ -118,6 +118,7 @@ type Issuer struct {
 	cloudName   string
 	defaultUser string
 	resolveMI   ManagedIdentityResolver
+	verified    *verifiedTokens
 }
 
 // NewIssuer loads the signing key from dir/token.key, creating it (RSA
@@ -135,6 +136,7 @@ func NewIssuer(dir, defaultTenant string, logger *slog.Logger, opts ...Option) (
 		logger = slog.New(slog.DiscardHandler)
 	}
 	i := &Issuer{
+		verified:      &verifiedTokens{},
 		defaultTenant: strings.ToLower(defaultTenant),
 		logger:        logger.With("component", "auth"),
 		now:           time.Now,

@@ -274,6 +274,11 @@ func (i *Issuer) parse(raw, wantUse string) (*claims, error) {
 	if c.Expires == 0 {
 		return nil, errors.New("auth: token has no exp claim")
 	}
+	return i.checkTimes(c)
+}
+
+// checkTimes checks a verified token's exp and nbf against the clock.
+func (i *Issuer) checkTimes(c *claims) (*claims, error) {
 	now := i.now()
 	if exp := time.Unix(c.Expires, 0); !now.Before(exp) {
 		return c, errTokenExpired{expires: exp}
