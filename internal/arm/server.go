@@ -536,4 +536,3 @@ func (e *Engine) delete(ctx context.Context, req *Request, spec *TypeSpec) (*Res
 	}
 	return &Response{Status: status}, nil
 }
-

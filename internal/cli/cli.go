@@ -9,6 +9,7 @@ import (
 	"github.com/privlink/privlink/internal/cli/identity"
 	"github.com/privlink/privlink/internal/cli/network"
 	"github.com/privlink/privlink/internal/cli/nsg"
+	"github.com/privlink/privlink/internal/cli/privatedns"
 	"github.com/privlink/privlink/internal/cli/resource"
 	"github.com/privlink/privlink/internal/cli/role"
 )
@@ -38,6 +39,7 @@ func Groups() []*core.Group {
 	gs = append(gs, identity.Groups()...)
 	gs = append(gs, network.Groups()...)
 	gs = append(gs, nsg.Groups()...)
+	gs = append(gs, privatedns.Groups()...)
 	gs = append(gs, resource.Groups()...)
 	gs = append(gs, role.Groups()...)
 	return gs
