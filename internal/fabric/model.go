@@ -1,0 +1,360 @@
+// Package fabric is privlink's data plane: an immutable topology snapshot
+// rebuilt from the store whenever it changes, one pure evaluation function
+// that decides whether and how traffic flows between emulated hosts, the
+// Azure-provided DNS views, and the ingress proxies (SOCKS5 and HTTP
+// CONNECT) that carry real TCP from a vantage host to the real local
+// listener standing for the destination.
+//
+// The proxy, the DNS server and the Network Watcher answers (package
+// diagnose) all call Evaluate and Resolve on the same snapshot, so they
+// cannot disagree.
+//
+// Emulated addresses (10.x, 172.16.x, public IPs from the emulated pool...)
+// exist only inside the snapshot: nothing binds or dials them on the real
+// machine. The only real sockets are loopback ones.
+package fabric
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// Well-known addresses.
+var (
+	// AzurePlatformIP is 168.63.129.16: Azure DNS, the load balancer
+	// health-probe source and the AzureLoadBalancer service tag.
+	AzurePlatformIP = netip.MustParseAddr("168.63.129.16")
+	// InternetHostIP is the public address of the built-in "internet"
+	// vantage (from TEST-NET-3, documentation space, never routed).
+	InternetHostIP = netip.MustParseAddr("203.0.113.10")
+)
+
+// InternetHostID is the ID of the built-in internet vantage.
+const InternetHostID = "internet"
+
+// HostKind says what a host stands for.
+type HostKind string
+
+// Host kinds. Later issues add node, pod, onprem, frontdoor...
+const (
+	KindVM       HostKind = "vm"
+	KindInternet HostKind = "internet"
+)
+
+// Snapshot is an immutable view of the emulated network at one store
+// revision. Maps are keyed by lower-cased ARM resource ID. Nothing in a
+// snapshot may be modified after Build returns it.
+type Snapshot struct {
+	// Revision is the store revision the snapshot was built from.
+	Revision int64
+
+	VNets       map[string]*VNet
+	Subnets     map[string]*Subnet
+	Peerings    map[string]*Peering
+	NICs        map[string]*NIC
+	NSGs        map[string]*NSG
+	RouteTables map[string]*RouteTable
+	PublicIPs   map[string]*PublicIP
+	Hosts       map[string]*Host // plus InternetHostID
+	Zones       map[string]*Zone
+
+	// PublicRecords is the emulated public DNS: lower-case FQDN without
+	// the trailing dot -> records. It holds the Azure-owned names privlink
+	// hosts (public IP DNS labels now; AKS, private link services, Front
+	// Door and Arc names later).
+	PublicRecords map[string][]Record
+
+	// Indexes, filled by Reindex from the maps above.
+
+	// PublicIPIndex maps an emulated public address to its public IP.
+	PublicIPIndex map[netip.Addr]*PublicIP
+	// PrivateIPIndex maps a VNet ID to the IP configurations of its
+	// private addresses.
+	PrivateIPIndex map[string]map[netip.Addr]*IPConfig
+	// HostsByName maps a lower-case host name to the hosts of that name
+	// (VM names repeat across resource groups and subscriptions).
+	HostsByName map[string][]*Host
+}
+
+// Reindex fills the snapshot's indexes from its maps. Builders call it
+// once, before the snapshot is published.
+func (s *Snapshot) Reindex() {
+	s.PublicIPIndex = make(map[netip.Addr]*PublicIP, len(s.PublicIPs))
+	for _, p := range s.PublicIPs {
+		if p.Addr.IsValid() {
+			s.PublicIPIndex[p.Addr] = p
+		}
+	}
+	s.PrivateIPIndex = make(map[string]map[netip.Addr]*IPConfig, len(s.VNets))
+	for _, n := range s.NICs {
+		for _, c := range n.IPConfigs {
+			if c.Subnet == nil || c.Subnet.VNet == nil || !c.PrivateIP.IsValid() {
+				continue
+			}
+			m := s.PrivateIPIndex[c.Subnet.VNet.ID]
+			if m == nil {
+				m = make(map[netip.Addr]*IPConfig)
+				s.PrivateIPIndex[c.Subnet.VNet.ID] = m
+			}
+			m[c.PrivateIP] = c
+		}
+	}
+	s.HostsByName = make(map[string][]*Host, len(s.Hosts))
+	for _, h := range s.Hosts {
+		k := strings.ToLower(h.Name)
+		s.HostsByName[k] = append(s.HostsByName[k], h)
+	}
+}
+
+// IPConfigAt returns the IP configuration holding a private address in a
+// VNet, or nil.
+func (s *Snapshot) IPConfigAt(vnet *VNet, ip netip.Addr) *IPConfig {
+	if vnet == nil {
+		return nil
+	}
+	return s.PrivateIPIndex[vnet.ID][ip]
+}
+
+// VNet is a virtual network.
+type VNet struct {
+	ID, Name, Location string
+	Prefixes           []netip.Prefix
+	// DNSServers are the custom DNS servers (dhcpOptions.dnsServers);
+	// empty means Azure-provided DNS.
+	DNSServers []netip.Addr
+	Subnets    []*Subnet
+	// Peerings are this VNet's own peering resources (to remote VNets).
+	Peerings []*Peering
+	// Links are the private DNS zone links of this VNet.
+	Links []*ZoneLink
+	// InternalDomainSuffix is the Azure-provided DNS suffix of the VNet
+	// (<guid>.xx.internal.cloudapp.net).
+	InternalDomainSuffix string
+}
+
+// Subnet is a subnet of a VNet.
+type Subnet struct {
+	ID, Name   string
+	VNet       *VNet
+	Prefixes   []netip.Prefix
+	NSG        *NSG        // nil if none
+	RouteTable *RouteTable // nil if none
+	// DefaultOutboundAccess is false when the subnet is private
+	// (defaultOutboundAccess: false): no implicit internet egress.
+	DefaultOutboundAccess bool
+}
+
+// Peering is one side of a VNet peering.
+type Peering struct {
+	ID, Name string
+	Local    *VNet
+	// Remote is nil when the remote VNet does not exist (deleted, or in a
+	// store the snapshot does not see).
+	Remote   *VNet
+	RemoteID string
+	// State is Initiated, Connected or Disconnected.
+	State                     string
+	AllowVirtualNetworkAccess bool
+	AllowForwardedTraffic     bool
+	AllowGatewayTransit       bool
+	UseRemoteGateways         bool
+	// RemotePrefixes is the remote address space as recorded on the peering.
+	RemotePrefixes []netip.Prefix
+}
+
+// NIC is a network interface.
+type NIC struct {
+	ID, Name     string
+	NSG          *NSG // nil if none
+	IPConfigs    []*IPConfig
+	IPForwarding bool
+	// Host is the host the NIC is attached to (nil if detached).
+	Host *Host
+}
+
+// Primary returns the primary IP configuration (the first when none is
+// marked), or nil.
+func (n *NIC) Primary() *IPConfig {
+	for _, c := range n.IPConfigs {
+		if c.Primary {
+			return c
+		}
+	}
+	if len(n.IPConfigs) > 0 {
+		return n.IPConfigs[0]
+	}
+	return nil
+}
+
+// IPConfig is one IP configuration of a NIC.
+type IPConfig struct {
+	ID, Name  string
+	NIC       *NIC
+	Subnet    *Subnet // nil if the subnet is missing
+	PrivateIP netip.Addr
+	PublicIP  *PublicIP // nil if none
+	Primary   bool
+}
+
+// PublicIP is a public IP address resource.
+type PublicIP struct {
+	ID, Name string
+	Addr     netip.Addr // invalid while unallocated (Dynamic, detached)
+	SKU      string     // Basic or Standard
+	FQDN     string     // from dnsSettings.domainNameLabel, "" if none
+	IPConfig *IPConfig  // the NIC IP configuration holding it, nil if none
+}
+
+// Direction of a security rule.
+type Direction string
+
+// Directions.
+const (
+	Inbound  Direction = "Inbound"
+	Outbound Direction = "Outbound"
+)
+
+// Protocol of a flow or a rule.
+type Protocol string
+
+// Protocols. A rule may also say ProtoAny ("*").
+const (
+	TCP      Protocol = "Tcp"
+	UDP      Protocol = "Udp"
+	ICMP     Protocol = "Icmp"
+	ProtoAny Protocol = "*"
+)
+
+// NSG is a network security group.
+type NSG struct {
+	ID, Name string
+	// Rules are the user rules followed by the six default rules, each
+	// group sorted by direction and ascending priority.
+	Rules []*SecurityRule
+}
+
+// SecurityRule is a user or default security rule.
+type SecurityRule struct {
+	Name      string
+	ID        string
+	Priority  int
+	Direction Direction
+	Access    string   // Allow or Deny
+	Protocol  Protocol // Tcp, Udp, Icmp, Esp, Ah or *
+	// Source and destination address prefixes as written: CIDRs, single
+	// addresses, "*" or service tags (VirtualNetwork, Internet,
+	// AzureLoadBalancer, Storage.WestEurope...).
+	SourcePrefixes      []string
+	DestinationPrefixes []string
+	// Port ranges as written: "*", "443", "8000-8999".
+	SourcePorts      []string
+	DestinationPorts []string
+	// Source/destination application security group IDs (lower case).
+	SourceASGs      []string
+	DestinationASGs []string
+	Default         bool
+}
+
+// RouteTable is a route table.
+type RouteTable struct {
+	ID, Name                   string
+	Routes                     []*Route
+	DisableBGPRoutePropagation bool
+}
+
+// Route is a user-defined route.
+type Route struct {
+	ID, Name string
+	// Prefix is the destination prefix; Tag is set instead when the route
+	// names a service tag.
+	Prefix      netip.Prefix
+	Tag         string
+	NextHopType string // VirtualAppliance, VnetLocal, Internet, None, VirtualNetworkGateway
+	NextHopIP   netip.Addr
+}
+
+// Host is anything that stands for a machine: a VM, the internet vantage,
+// later nodes, pods, on-premises hosts, load balancer backends.
+type Host struct {
+	ID   string // lower-case resource ID, or InternetHostID
+	Name string
+	// ResourceID is the ARM ID as created (original case); "" for the
+	// internet vantage.
+	ResourceID    string
+	ResourceGroup string
+	Kind          HostKind
+	// Running: a stopped or deallocated host carries no traffic.
+	Running bool
+	// PowerState is Azure's code, e.g. "PowerState/running".
+	PowerState string
+	// ComputerName is the OS host name (Azure DNS answers it inside the
+	// VNet as <name>.<InternalDomainSuffix>).
+	ComputerName string
+	NICs         []*NIC
+	// PublicAddr is the host's own public address when it has no NIC
+	// (the internet vantage).
+	PublicAddr netip.Addr
+	// Ports are the declared listeners: "tcp/443" -> real loopback
+	// address ("127.0.0.1:8443"). Port 22 answers with an SSH banner on
+	// every running VM even when not declared.
+	Ports map[string]string
+}
+
+// PrimaryIPConfig returns the host's primary IP configuration (primary
+// NIC's primary config), or nil.
+func (h *Host) PrimaryIPConfig() *IPConfig {
+	for _, n := range h.NICs {
+		if c := n.Primary(); c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// Zone is a private DNS zone.
+type Zone struct {
+	ID, Name string // Name is the zone name, lower case, no trailing dot
+	Links    []*ZoneLink
+	// Records: relative name ("@" for the apex, lower case) -> records.
+	Records map[string][]Record
+}
+
+// ZoneLink is a virtual network link of a private DNS zone.
+type ZoneLink struct {
+	ID, Name     string
+	Zone         *Zone
+	VNet         *VNet // nil if the VNet is missing
+	VNetID       string
+	Registration bool
+	// ResolutionPolicy is Default or NxDomainRedirect.
+	ResolutionPolicy string
+}
+
+// Record is one DNS resource record of a record set.
+type Record struct {
+	Type string // A, AAAA, CNAME, MX, PTR, SOA, SRV, TXT
+	TTL  uint32
+	// Value in presentation form: "10.0.0.4", "target.example.com.",
+	// "10 mail.example.com.", "\"text\"", SRV "prio weight port target.".
+	Value string
+}
+
+// Source hands out the current snapshot and tells subscribers about new
+// ones. The Watcher (built from the store) implements it; tests use
+// StaticSource.
+type Source interface {
+	// Current returns the latest snapshot (never nil once started).
+	Current() *Snapshot
+	// Subscribe calls fn(old, new) after every new snapshot, in order,
+	// from one goroutine; cancel stops the calls.
+	Subscribe(fn func(old, new *Snapshot)) (cancel func())
+}
+
+// StaticSource is a Source that always returns one snapshot (tests).
+type StaticSource struct{ S *Snapshot }
+
+// Current returns the snapshot.
+func (s StaticSource) Current() *Snapshot { return s.S }
+
+// Subscribe never calls fn.
+func (s StaticSource) Subscribe(func(old, new *Snapshot)) func() { return func() {} }
