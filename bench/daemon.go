@@ -90,6 +90,8 @@ func StartDaemon(ctx context.Context, dir string, log *slog.Logger) (*Daemon, er
 	}
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.SOCKSListen = "127.0.0.1:0"
+	cfg.HTTPProxyListen = "127.0.0.1:0"
 	cfg.DataDir = dir
 	cfg.Store = "embedded"
 	cfg.LogLevel = "error"

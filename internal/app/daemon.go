@@ -17,7 +17,9 @@ import (
 	"github.com/privlink/privlink/internal/auth"
 	"github.com/privlink/privlink/internal/config"
 	"github.com/privlink/privlink/internal/controller"
+	"github.com/privlink/privlink/internal/fabric"
 	"github.com/privlink/privlink/internal/pki"
+	"github.com/privlink/privlink/internal/providers/compute"
 	"github.com/privlink/privlink/internal/store"
 	etcdstore "github.com/privlink/privlink/internal/store/etcd"
 	"github.com/privlink/privlink/internal/store/memory"
@@ -32,6 +34,8 @@ type Daemon struct {
 	Serving  *pki.Serving
 
 	log      *slog.Logger
+	fabric   *dataPlane
+	compute  *compute.Provider
 	embedded *etcdstore.Embedded
 	listener net.Listener
 	http     *http.Server
@@ -77,13 +81,20 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 	if err != nil {
 		return nil, err
 	}
+	// Every ARM write goes through the fence, so that the data plane can
+	// wait for the snapshot that includes it (read-your-writes).
+	fence := fabric.NewFence(d.Store)
+	if d.fabric, err = newDataPlane(fabricConfig{fence: fence, dataDir: cfg.DataDir,
+		socksListen: cfg.SOCKSListen, httpListen: cfg.HTTPProxyListen, log: log}); err != nil {
+		return nil, err
+	}
 	reg := arm.NewRegistry()
-	eng := arm.NewEngine(d.Store, reg, log.With("component", "arm"))
+	eng := arm.NewEngine(fence, reg, log.With("component", "arm"))
 	srv := arm.NewServer(eng, authenticator{issuer}, issuer.Handler(nil), log.With("component", "arm"))
 	d.Platform = &arm.Platform{Registry: reg, Server: srv, Engine: eng, Log: log,
 		DefaultSubscription: d.Identity.SubscriptionID, TenantID: d.Identity.TenantID,
 		RegistrationDelay: cfg.RegistrationDelay}
-	for _, p := range Providers() {
+	for _, p := range d.providers() {
 		if err := p.Register(d.Platform); err != nil {
 			return nil, fmt.Errorf("register provider %s: %w", p.Namespace(), err)
 		}
@@ -96,6 +107,17 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 		defer d.wg.Done()
 		_ = prov.Run(runCtx)
 	}()
+	spawn := func(fn func()) {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			fn()
+		}()
+	}
+	if err := d.fabric.start(runCtx, spawn); err != nil {
+		return nil, fmt.Errorf("start data plane: %w", err)
+	}
+	spawn(func() { d.ensureNetworkWatchers(runCtx) })
 	d.http = &http.Server{
 		Handler:           srv,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{d.Serving.Certificate}, MinVersion: tls.VersionTLS12},
@@ -177,6 +199,10 @@ func (d *Daemon) Stop(ctx context.Context) error {
 		} else if d.listener != nil {
 			_ = d.listener.Close()
 		}
+		d.fabric.close()
+		if d.compute != nil {
+			d.compute.Close()
+		}
 		if d.cancel != nil {
 			d.cancel()
 		}
@@ -214,3 +240,12 @@ func (a authenticator) Authenticate(r *http.Request) (arm.Principal, error) {
 	}
 	return arm.Principal{ObjectID: p.ObjectID, TenantID: p.TenantID, AppID: p.AppID}, nil
 }
+
+// SOCKSAddr is the SOCKS5 ingress proxy's address.
+func (d *Daemon) SOCKSAddr() string { return d.fabric.socks.Addr().String() }
+
+// HTTPProxyAddr is the HTTP (CONNECT) ingress proxy's address.
+func (d *Daemon) HTTPProxyAddr() string { return d.fabric.http.Addr().String() }
+
+// FabricToken is the password ingress proxy clients send.
+func (d *Daemon) FabricToken() string { return d.fabric.token }

@@ -2,23 +2,40 @@ package app
 
 import (
 	"github.com/privlink/privlink/internal/arm"
+	"github.com/privlink/privlink/internal/diagnose"
 	"github.com/privlink/privlink/internal/providers/authorization"
+	"github.com/privlink/privlink/internal/providers/compute"
 	"github.com/privlink/privlink/internal/providers/features"
 	"github.com/privlink/privlink/internal/providers/managedidentity"
 	"github.com/privlink/privlink/internal/providers/network"
 	"github.com/privlink/privlink/internal/providers/privatedns"
+	"github.com/privlink/privlink/internal/providers/privlinkfabric"
 	"github.com/privlink/privlink/internal/providers/resources"
 )
 
-// Providers lists every resource provider privlink serves, in
-// registration order.
-func Providers() []arm.Provider {
+// providers lists every resource provider privlink serves, in
+// registration order, wired to the daemon's data plane: run commands run
+// from the VM's vantage, Network Watcher analyses the fabric's snapshot,
+// and Privlink.Fabric hands out vantage environments and DNS answers.
+func (d *Daemon) providers() []arm.Provider {
+	dp := d.fabric
+	watcher := &diagnose.Provider{
+		Source:  dp.watcher,
+		Sync:    dp.sync,
+		Resolve: dp.resolveWithSteps,
+		Probe:   dp.probe,
+		Log:     d.log.With("component", "diagnose"),
+	}
+	d.compute = &compute.Provider{Env: dp.runEnv, Log: d.log.With("component", "compute")}
 	return []arm.Provider{
 		resources.Provider{},
 		features.Provider{},
 		authorization.Provider{},
 		managedidentity.Provider{},
-		network.Provider{},
+		network.Provider{NICActions: diagnose.NICActions(watcher)},
 		privatedns.Provider{},
+		d.compute,
+		watcher,
+		privlinkfabric.Provider{Environment: dp.environment, DNSQuery: dp.dnsQuery},
 	}
 }

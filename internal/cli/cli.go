@@ -12,6 +12,8 @@ import (
 	"github.com/privlink/privlink/internal/cli/privatedns"
 	"github.com/privlink/privlink/internal/cli/resource"
 	"github.com/privlink/privlink/internal/cli/role"
+	"github.com/privlink/privlink/internal/cli/vm"
+	"github.com/privlink/privlink/internal/cli/watcher"
 )
 
 // Streams are the standard streams of a run.
@@ -42,6 +44,8 @@ func Groups() []*core.Group {
 	gs = append(gs, privatedns.Groups()...)
 	gs = append(gs, resource.Groups()...)
 	gs = append(gs, role.Groups()...)
+	gs = append(gs, vm.Groups()...)
+	gs = append(gs, watcher.Groups()...)
 	return gs
 }
 

@@ -29,6 +29,11 @@ type Config struct {
 	// RegistrationDelay is how long provider and feature registrations stay
 	// in Registering.
 	RegistrationDelay time.Duration
+	// SOCKSListen and HTTPProxyListen are the data plane's ingress
+	// proxies (loopback only): programs reach emulated hosts through them
+	// "from" a vantage host named in the proxy user name.
+	SOCKSListen     string
+	HTTPProxyListen string
 }
 
 // Default returns the default configuration.
@@ -39,6 +44,8 @@ func Default() Config {
 		Store:             "embedded",
 		LogLevel:          "info",
 		RegistrationDelay: 3 * time.Second,
+		SOCKSListen:       "127.0.0.1:1080",
+		HTTPProxyListen:   "127.0.0.1:3128",
 	}
 }
 
@@ -74,21 +81,17 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 		}
 	}
 	fs.DurationVar(&c.RegistrationDelay, "registration-delay", delay, "how long feature/provider registrations stay Registering")
+	fs.StringVar(&c.SOCKSListen, "socks-listen", env("PRIVLINK_SOCKS_LISTEN", c.SOCKSListen), "SOCKS5 ingress proxy address (loopback only)")
+	fs.StringVar(&c.HTTPProxyListen, "http-proxy-listen", env("PRIVLINK_HTTP_PROXY_LISTEN", c.HTTPProxyListen), "HTTP CONNECT ingress proxy address (loopback only)")
 }
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
-	host, port, err := net.SplitHostPort(c.Listen)
-	if err != nil {
-		return fmt.Errorf("--listen %q: %w", c.Listen, err)
-	}
-	if port == "" {
-		return fmt.Errorf("--listen %q: missing port", c.Listen)
-	}
-	if host != "localhost" {
-		ip := net.ParseIP(host)
-		if ip == nil || !ip.IsLoopback() {
-			return fmt.Errorf("--listen %q: privlink listens on loopback addresses only", c.Listen)
+	for _, l := range []struct{ flag, addr string }{
+		{"--listen", c.Listen}, {"--socks-listen", c.SOCKSListen}, {"--http-proxy-listen", c.HTTPProxyListen},
+	} {
+		if err := checkLoopback(l.flag, l.addr); err != nil {
+			return err
 		}
 	}
 	if c.DataDir == "" {
@@ -106,6 +109,24 @@ func (c *Config) Validate() error {
 	}
 	if c.RegistrationDelay < 0 {
 		return errors.New("--registration-delay must not be negative")
+	}
+	return nil
+}
+
+// checkLoopback validates a listen address: host:port on loopback.
+func checkLoopback(flag, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", flag, addr, err)
+	}
+	if port == "" {
+		return fmt.Errorf("%s %q: missing port", flag, addr)
+	}
+	if host != "localhost" {
+		ip := net.ParseIP(host)
+		if ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("%s %q: privlink listens on loopback addresses only", flag, addr)
+		}
 	}
 	return nil
 }

@@ -132,7 +132,7 @@ var readyLine = regexp.MustCompile(`^privlink is ready at (https://127\.0\.0\.1:
 func startDaemon() error {
 	env.dataDir = filepath.Join(env.tmp, "data")
 	env.stderr = &lockedBuffer{}
-	cmd := exec.Command(env.privlink, "serve", "--data-dir", env.dataDir, "--listen", "127.0.0.1:0",
+	cmd := exec.Command(env.privlink, "serve", "--data-dir", env.dataDir, "--listen", "127.0.0.1:0", "--socks-listen", "127.0.0.1:0", "--http-proxy-listen", "127.0.0.1:0",
 		"--registration-delay", registrationDelay)
 	cmd.Env = append(cleanEnviron(), "HOME="+filepath.Join(env.tmp, "daemon-home"), raceOptions)
 	cmd.Stderr = env.stderr

@@ -235,7 +235,7 @@ func TestSignalsStopCleanly(t *testing.T) {
 			}
 			if sig == syscall.SIGTERM {
 				// The data directory is locked while the daemon runs.
-				second := exec2(t, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0")
+				second := exec2(t, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--socks-listen", "127.0.0.1:0", "--http-proxy-listen", "127.0.0.1:0")
 				if second.code == 0 || strings.Contains(second.stdout, "is ready") {
 					t.Fatalf("second daemon on a locked data directory: exit %d\n%s%s", second.code, second.stdout, second.stderr)
 				}

@@ -66,6 +66,8 @@ func startDaemon(t *testing.T, dir string) *app.Daemon {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.SOCKSListen = "127.0.0.1:0"
+	cfg.HTTPProxyListen = "127.0.0.1:0"
 	cfg.DataDir = dir
 	cfg.Store = "embedded"
 	cfg.LogLevel = "warn"

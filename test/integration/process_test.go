@@ -114,7 +114,7 @@ func startServe(t *testing.T, dir string) *server {
 	t.Helper()
 	bin := privlinkBinary(t)
 	s := &server{dir: dir, stderr: &logBuffer{}, done: make(chan struct{})}
-	s.cmd = newCommand(bin, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0",
+	s.cmd = newCommand(bin, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--socks-listen", "127.0.0.1:0", "--http-proxy-listen", "127.0.0.1:0",
 		"--log-level", "info", "--registration-delay", registrationDelay.String())
 	s.cmd.Stderr = s.stderr
 	stdout, err := s.cmd.StdoutPipe()

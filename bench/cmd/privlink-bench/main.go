@@ -361,7 +361,7 @@ func processes(o options, tmp string) ([]row, error) {
 	procs := []proc{
 		{name: "privlink serve", bin: bins.privlink, marker: "privlink is ready at ", stateful: true,
 			args: func(dir string) []string {
-				return []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--store", "embedded", "--log-level", "warn"}
+				return []string{"serve", "--listen", "127.0.0.1:0", "--socks-listen", "127.0.0.1:0", "--http-proxy-listen", "127.0.0.1:0", "--data-dir", dir, "--store", "embedded", "--log-level", "warn"}
 			}},
 		{name: "tlsref", bin: bins.tlsref, marker: "tlsref is ready at ",
 			args: func(string) []string { return []string{"-listen", "127.0.0.1:0"} }},

@@ -1,0 +1,50 @@
+// Package dns is Azure-provided DNS (168.63.129.16) for the emulated
+// fabric: what a host inside a virtual network, or the internet vantage,
+// gets when it resolves a name.
+//
+// Resolve and ResolveFrom are pure functions of a fabric.Snapshot. From a
+// VNet they answer, in order:
+//
+//   - Azure-provided internal names: "<computerName>.<internalDomainSuffix>"
+//     and the bare single-label computer name, for hosts of the same VNet
+//     only (TTL 10 s, the TTL of auto-registered records);
+//   - private DNS zones linked to the VNet: the longest linked zone that
+//     encloses the name answers (records, wildcard records, CNAMEs, NODATA,
+//     or NXDOMAIN with the zone's SOA, unless the link's resolutionPolicy is
+//     NxDomainRedirect, which falls back to public DNS);
+//   - the emulated public DNS (Snapshot.PublicRecords, wildcards included).
+//
+// CNAMEs are chased through the same view (at most 8, loops detected), so a
+// public "x.blob.core.windows.net CNAME x.privatelink.blob.core.windows.net"
+// ends in the private endpoint's address inside a linked VNet and in the
+// public address elsewhere. The internet vantage sees public DNS only. A VNet
+// with custom DNS servers (dhcpOptions.dnsServers) is not answered: the
+// Answer carries ForwardTo and Server forwards the query to the first
+// reachable server, as the path evaluator decides.
+//
+// Every Answer explains itself (Steps) and lists what makes a lookup fail
+// (Blocks of kind "DNS"), for `privlink network dns query` and the proxies.
+//
+// Choices where Azure is silent or where we could not confirm:
+//
+//   - Names that are not valid domain names (a label longer than 63
+//     octets, a name longer than 253 characters, empty labels) are
+//     answered FORMERR. Over the wire miekg/dns already refuses them while
+//     unpacking, and its server then answers FORMERR too.
+//   - Empty non-terminals (a name that exists only because a longer name
+//     exists below it) answer NOERROR with no records, in private zones and
+//     in public DNS alike.
+//   - Wildcards follow RFC 4592: "*.<closest encloser>" synthesises records
+//     for names that do not exist below an existing name.
+//   - Negative answers from a private zone (NXDOMAIN and NODATA) carry the
+//     zone's SOA in the authority section; public negative answers carry no
+//     SOA (the emulated public DNS holds no zones).
+//   - AXFR/IXFR are REFUSED; classes other than IN are REFUSED.
+//   - Names under another VNet's internal domain suffix are NXDOMAIN.
+//   - A host that has no ComputerName is known by its resource name.
+//   - Replies have RA set and AA clear, as from a recursive resolver.
+//
+// Server serves this on real loopback sockets, one UDP+TCP port per VNet
+// (created on demand by Addr, closed when the VNet disappears from the
+// snapshot), and in process through Exchange.
+package dns

@@ -1,0 +1,232 @@
+package proxy
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/privlink/privlink/internal/fabric"
+)
+
+// ServeHTTP serves an HTTP proxy on l until Close, then returns nil:
+// CONNECT host:port is decided and spliced, and absolute-URI requests
+// (GET http://host/path, as curl sends with http_proxy set) are forwarded
+// over connections made through the same decision from the vantage.
+// Clients authenticate with Proxy-Authorization: Basic vantage:token.
+func (p *Proxy) ServeHTTP(l net.Listener) error {
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(p.handleHTTP),
+		ReadHeaderTimeout: handshakeTimeout,
+		ErrorLog:          slog.NewLogLogger(p.log.With("server", "http").Handler(), slog.LevelWarn),
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		_ = l.Close()
+		return fmt.Errorf("serve http proxy on %s: %w", l.Addr(), net.ErrClosed)
+	}
+	p.servers[srv] = struct{}{}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.servers, srv)
+		p.mu.Unlock()
+	}()
+	p.log.Info("http proxy listening", "addr", l.Addr().String())
+	err := srv.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) || p.isClosed() {
+		return nil
+	}
+	return fmt.Errorf("serve http proxy: %w", err)
+}
+
+// proxyAuth returns the Basic credentials of Proxy-Authorization.
+func proxyAuth(r *http.Request) (user, password string, ok bool) {
+	scheme, cred, found := strings.Cut(r.Header.Get("Proxy-Authorization"), " ")
+	if !found || !strings.EqualFold(scheme, "Basic") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	if err != nil {
+		return "", "", false
+	}
+	return strings.Cut(string(raw), ":")
+}
+
+type vantageKey struct{}
+
+func (p *Proxy) handleHTTP(w http.ResponseWriter, r *http.Request) {
+	user, password, ok := proxyAuth(r)
+	if !ok {
+		p.log.Warn("http proxy auth failed: no Basic Proxy-Authorization", "remote", r.RemoteAddr)
+		proxyAuthRequired(w, "send the vantage as the user name and the proxy token as the password (Proxy-Authorization: Basic)")
+		return
+	}
+	h, err := p.checkCredentials(user, password)
+	if err != nil {
+		p.log.Warn("http proxy auth failed: "+err.Error(), "remote", r.RemoteAddr)
+		proxyAuthRequired(w, err.Error())
+		return
+	}
+	switch {
+	case r.Method == http.MethodConnect:
+		p.handleConnect(w, r, h)
+	case r.URL.IsAbs() && (r.URL.Scheme == "http" || r.URL.Scheme == "https"):
+		ctx := context.WithValue(r.Context(), vantageKey{}, h.ID)
+		p.httpFwd.ServeHTTP(w, r.WithContext(ctx))
+	default:
+		http.Error(w, "privlink proxy: only CONNECT host:port and absolute-URI (http://host/path) requests are proxied", http.StatusBadRequest)
+	}
+}
+
+func proxyAuthRequired(w http.ResponseWriter, why string) {
+	w.Header().Set("Proxy-Authenticate", `Basic realm="privlink"`)
+	http.Error(w, "Proxy Authentication Required: "+why, http.StatusProxyAuthRequired)
+}
+
+func (p *Proxy) handleConnect(w http.ResponseWriter, r *http.Request, h *fabric.Host) {
+	host, portStr, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		http.Error(w, fmt.Sprintf("privlink proxy: CONNECT target %q is not host:port", r.Host), http.StatusBadRequest)
+		return
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		http.Error(w, fmt.Sprintf("privlink proxy: CONNECT target %q has an invalid port", r.Host), http.StatusBadRequest)
+		return
+	}
+	d := p.decide(r.Context(), h.ID, host, port)
+	if re := d.refusal(); re != nil {
+		p.logRefusal("http-connect", d)
+		writeRefusal(w, h.Name, re)
+		return
+	}
+	target, f, err := p.connect(p.ctx, "http-connect", d, nil)
+	if err != nil {
+		http.Error(w, "privlink proxy: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		_ = target.Close()
+		http.Error(w, "privlink proxy: CONNECT needs HTTP/1.1", http.StatusHTTPVersionNotSupported)
+		return
+	}
+	client, buf, err := hj.Hijack()
+	if err != nil {
+		_ = target.Close()
+		p.log.Warn("http proxy: hijack failed", "error", err)
+		return
+	}
+	if !f.attach(client.Close) {
+		return // the flow was cut (its host went away) meanwhile
+	}
+	_ = client.SetDeadline(time.Time{})
+	if _, err := client.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
+		_ = target.Close()
+		return
+	}
+	// Bytes the client sent after the CONNECT header (rare) go first.
+	if n := buf.Reader.Buffered(); n > 0 {
+		b, _ := buf.Reader.Peek(n)
+		if _, err := target.Write(b); err != nil {
+			_ = target.Close()
+			return
+		}
+	}
+	splice(client, target)
+}
+
+// writeRefusal answers a connection the fabric does not deliver: 403 when
+// a security rule denies it, 502 otherwise, with the block reasons.
+func writeRefusal(w http.ResponseWriter, vantageName string, re *RefusedError) {
+	status := http.StatusBadGateway
+	if re.Verdict.Outcome == fabric.DeniedByNSG {
+		status = http.StatusForbidden
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "privlink: connection from %s to %s: %s (%s)\n", vantageName, re.Dest, outcomeText(re.Verdict.Outcome), re.Verdict.Outcome)
+	for _, bl := range re.Verdict.Blocks {
+		fmt.Fprintf(&b, "- %s: %s\n", bl.Kind, bl.Reason)
+	}
+	w.Header().Set("X-Privlink-Outcome", string(re.Verdict.Outcome))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// newForwarder returns the forwarder of absolute-URI requests. Its
+// transport dials through the decision from the request's vantage and
+// keeps no idle connections, so every request is decided (and a pooled
+// connection is never shared between vantages).
+func (p *Proxy) newForwarder() *httputil.ReverseProxy {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         p.forwardDial,
+		DisableKeepAlives:   true,
+		DisableCompression:  true,
+		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			// A forward proxy passes the request on as the client wrote
+			// it (minus hop-by-hop headers): restore the forwarding
+			// headers Rewrite mode strips and keep the client's Host.
+			for _, k := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+				if v, ok := pr.In.Header[k]; ok {
+					pr.Out.Header[k] = v
+				}
+			}
+			pr.Out.Host = pr.In.Host
+		},
+		Transport:     tr,
+		FlushInterval: -1,
+		ErrorLog:      slog.NewLogLogger(p.log.With("server", "http-forward").Handler(), slog.LevelWarn),
+		ErrorHandler:  p.forwardError,
+	}
+}
+
+func (p *Proxy) forwardDial(ctx context.Context, _, addr string) (net.Conn, error) {
+	vantage, _ := ctx.Value(vantageKey{}).(string)
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("forward to %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("forward to %q: invalid port", addr)
+	}
+	d := p.decide(ctx, vantage, host, port)
+	if re := d.refusal(); re != nil {
+		p.logRefusal("http", d)
+		return nil, re
+	}
+	c, _, err := p.connect(ctx, "http", d, nil)
+	return c, err
+}
+
+func (p *Proxy) forwardError(w http.ResponseWriter, r *http.Request, err error) {
+	var re *RefusedError
+	if errors.As(err, &re) {
+		name := re.Vantage
+		if s := p.cfg.Source.Current(); s != nil && s.Hosts[re.Vantage] != nil {
+			name = s.Hosts[re.Vantage].Name
+		}
+		writeRefusal(w, name, re)
+		return
+	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	p.log.Warn("http proxy: forwarding failed", "url", r.URL.String(), "error", err)
+	http.Error(w, "privlink proxy: "+err.Error(), http.StatusBadGateway)
+}

@@ -1,0 +1,207 @@
+package proxy
+
+import (
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// flowConn is the proxy's side of a real connection to a target listener.
+// It embeds the *net.TCPConn so io.Copy keeps using the TCPConn's
+// ReadFrom/WriteTo (splice(2) between two TCP sockets on Linux) and
+// CloseWrite; Close ends the flow.
+type flowConn struct {
+	*net.TCPConn
+	p *Proxy
+	f *flow
+}
+
+// Close ends the flow: it closes the target and, for proxied connections,
+// the client.
+func (c *flowConn) Close() error {
+	c.p.endFlow(c.f, "closed")
+	return nil
+}
+
+type closeWriter interface{ CloseWrite() error }
+
+// splice copies both ways between a client and a target until both
+// directions end. A direction that reaches EOF half-closes its
+// destination (CloseWrite) and the other direction goes on; an error in
+// either direction closes both. Both are closed on return.
+func splice(client, target net.Conn) {
+	done := make(chan error, 2)
+	cp := func(dst, src net.Conn) {
+		_, err := io.Copy(dst, src)
+		if err == nil {
+			if cw, ok := dst.(closeWriter); ok {
+				err = cw.CloseWrite()
+			} else {
+				err = dst.Close()
+			}
+		}
+		done <- err
+	}
+	go cp(target, client)
+	go cp(client, target)
+	for range 2 {
+		if err := <-done; err != nil {
+			break
+		}
+	}
+	_ = client.Close()
+	_ = target.Close()
+}
+
+// bannerConn is the built-in SSH answer on port 22: an in-process server
+// that sends SSHBanner, then reads (and discards) what the client sends
+// until the client closes its side, then closes. It implements net.Conn
+// (with read deadlines) and CloseWrite, and never dials anything.
+type bannerConn struct {
+	local, remote *net.TCPAddr
+	onClose       func()
+
+	mu          sync.Mutex
+	unread      []byte    // banner bytes not read yet
+	eof         bool      // the server closed its side (after the client's EOF)
+	writeClosed bool      // the client half-closed
+	closed      bool      // Close was called
+	wake        chan bool // closed and replaced when state or deadline changes
+	rdeadline   time.Time
+	wdeadline   time.Time
+	closeOnce   sync.Once
+}
+
+func newBannerConn(local, remote *net.TCPAddr) *bannerConn {
+	return &bannerConn{
+		local:  local,
+		remote: remote,
+		unread: []byte(SSHBanner),
+		wake:   make(chan bool),
+	}
+}
+
+// broadcast wakes blocked readers; the caller holds mu.
+func (c *bannerConn) broadcast() {
+	close(c.wake)
+	c.wake = make(chan bool)
+}
+
+// Read returns the banner, then blocks until the client half-closes (the
+// server then closes: io.EOF), the connection is closed, or the read
+// deadline passes.
+func (c *bannerConn) Read(b []byte) (int, error) {
+	for {
+		c.mu.Lock()
+		switch {
+		case c.closed:
+			c.mu.Unlock()
+			return 0, net.ErrClosed
+		case len(c.unread) > 0:
+			n := copy(b, c.unread)
+			c.unread = c.unread[n:]
+			c.mu.Unlock()
+			return n, nil
+		case c.eof:
+			c.mu.Unlock()
+			return 0, io.EOF
+		case !c.rdeadline.IsZero() && !time.Now().Before(c.rdeadline):
+			c.mu.Unlock()
+			return 0, os.ErrDeadlineExceeded
+		}
+		wake, dl := c.wake, c.rdeadline
+		c.mu.Unlock()
+		if dl.IsZero() {
+			<-wake
+			continue
+		}
+		t := time.NewTimer(time.Until(dl))
+		select {
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Write hands bytes to the SSH answer, which discards them.
+func (c *bannerConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed:
+		return 0, net.ErrClosed
+	case c.writeClosed:
+		return 0, &net.OpError{Op: "write", Net: "tcp", Source: c.local, Addr: c.remote, Err: syscall.EPIPE}
+	case !c.wdeadline.IsZero() && !time.Now().Before(c.wdeadline):
+		return 0, os.ErrDeadlineExceeded
+	}
+	return len(b), nil
+}
+
+// CloseWrite half-closes the client side: the SSH answer sees EOF and
+// closes, so reads end with io.EOF once the banner is consumed.
+func (c *bannerConn) CloseWrite() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.writeClosed = true
+	c.eof = true
+	c.broadcast()
+	return nil
+}
+
+// Close closes the connection and ends its flow.
+func (c *bannerConn) Close() error {
+	if c.onClose != nil {
+		c.onClose()
+		return nil
+	}
+	return c.closeRaw()
+}
+
+// closeRaw closes the connection without touching the flow table.
+func (c *bannerConn) closeRaw() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.broadcast()
+		c.mu.Unlock()
+	})
+	return nil
+}
+
+func (c *bannerConn) LocalAddr() net.Addr  { return c.local }
+func (c *bannerConn) RemoteAddr() net.Addr { return c.remote }
+
+func (c *bannerConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.rdeadline, c.wdeadline = t, t
+	c.broadcast()
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *bannerConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.rdeadline = t
+	c.broadcast()
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *bannerConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.wdeadline = t
+	c.mu.Unlock()
+	return nil
+}
+
+var _ net.Conn = (*bannerConn)(nil)
+var _ closeWriter = (*bannerConn)(nil)
+var _ closeWriter = (*flowConn)(nil)
