@@ -154,7 +154,7 @@ func putListener(ctx context.Context, op *arm.PutOp) error {
 	}
 	target, err := CheckTarget(in.Target)
 	if err != nil {
-		return arm.InvalidParameter("%s", err.Error())
+		return arm.InvalidParameter("The value '%s' of property 'target' is invalid: %s.", in.Target, strings.TrimPrefix(err.Error(), fmt.Sprintf("target %q: ", in.Target)))
 	}
 	return op.Body.SetProperties(ListenerProperties{Protocol: proto, Port: in.Port, Target: target})
 }
@@ -187,18 +187,18 @@ func canonicalProtocol(v, fromName string) (string, bool) {
 func CheckTarget(target string) (string, error) {
 	host, port, err := net.SplitHostPort(target)
 	if err != nil {
-		return "", fmt.Errorf("The target '%s' is invalid: it must be host:port on this machine's loopback, e.g. 127.0.0.1:8080.", target)
+		return "", fmt.Errorf("target %q: it must be host:port on this machine's loopback, e.g. 127.0.0.1:8080", target)
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 1 || p > 65535 {
-		return "", fmt.Errorf("The target '%s' is invalid: the port must be between 1 and 65535.", target)
+		return "", fmt.Errorf("target %q: the port must be between 1 and 65535", target)
 	}
 	if strings.EqualFold(host, "localhost") {
 		return net.JoinHostPort("127.0.0.1", port), nil
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil || !a.IsLoopback() {
-		return "", fmt.Errorf("The target '%s' is invalid: privlink only delivers to listeners on loopback (127.0.0.0/8 or ::1); emulated addresses never exist on the real machine.", target)
+		return "", fmt.Errorf("target %q: privlink only delivers to listeners on loopback (127.0.0.0/8 or ::1); emulated addresses never exist on the real machine", target)
 	}
 	return net.JoinHostPort(a.String(), port), nil
 }
