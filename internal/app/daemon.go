@@ -118,6 +118,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 		return nil, fmt.Errorf("start data plane: %w", err)
 	}
 	spawn(func() { d.ensureNetworkWatchers(runCtx) })
+	spawn(func() { d.ensureAutoRegistration(runCtx) })
 	d.http = &http.Server{
 		Handler:           srv,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{d.Serving.Certificate}, MinVersion: tls.VersionTLS12},

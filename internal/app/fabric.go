@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -253,7 +254,9 @@ func (dp *dataPlane) dnsQuery(ctx context.Context, _, from, name, qtype string) 
 		})
 	}
 	for _, b := range ans.Blocks {
-		out.Steps = append(out.Steps, b.Reason)
+		if !slices.Contains(out.Steps, b.Reason) {
+			out.Steps = append(out.Steps, b.Reason)
+		}
 	}
 	if out.Steps == nil {
 		out.Steps = []string{}

@@ -2,7 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"strings"
+
+	"github.com/privlink/privlink/internal/arm"
+	"github.com/privlink/privlink/internal/providers/privatedns"
 
 	"github.com/privlink/privlink/internal/diagnose"
 	"github.com/privlink/privlink/internal/fabric"
@@ -60,4 +64,67 @@ func subscriptionOf(id string) string {
 		return parts[1]
 	}
 	return ""
+}
+
+// ensureAutoRegistration does what Azure does when a registration-enabled
+// link is created to a VNet that already has VMs: it registers them. (The
+// compute provider registers a VM when it is created or started into a
+// VNet that already has such a link, and withdraws the record on
+// deallocation or deletion.) It follows the fabric's snapshots.
+func (d *Daemon) ensureAutoRegistration(ctx context.Context) {
+	done := map[string]bool{} // zone|name|ip|vm already ensured
+	work := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case work <- struct{}{}:
+		default:
+		}
+	}
+	cancel := d.fabric.watcher.Subscribe(func(_, _ *fabric.Snapshot) { poke() })
+	defer cancel()
+	poke()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-work:
+		}
+		s := d.fabric.watcher.Current()
+		if s == nil {
+			continue
+		}
+		for _, h := range s.Hosts {
+			if h.Kind != fabric.KindVM || h.ComputerName == "" ||
+				strings.HasSuffix(h.PowerState, "deallocated") || strings.HasSuffix(h.PowerState, "deallocating") {
+				continue
+			}
+			ipc := h.PrimaryIPConfig()
+			if ipc == nil || ipc.Subnet == nil || ipc.Subnet.VNet == nil || !ipc.PrivateIP.Is4() {
+				continue
+			}
+			vnet := ipc.Subnet.VNet
+			name := strings.ToLower(h.ComputerName)
+			for _, l := range vnet.Links {
+				if !l.Registration || l.Zone == nil || len(l.Zone.Records[name]) > 0 {
+					continue
+				}
+				key := l.Zone.ID + "|" + name + "|" + ipc.PrivateIP.String() + "|" + h.ID
+				if done[key] {
+					continue
+				}
+				err := d.Platform.Engine.Run(ctx, func(t *arm.Txn) error {
+					return privatedns.EnsureAutoRecord(ctx, t, l.Zone.ID, name, ipc.PrivateIP.String(), h.ResourceID,
+						privatedns.WithVirtualNetwork(vnet.ID))
+				})
+				switch {
+				case err == nil, errors.Is(err, privatedns.ErrNameInUse):
+					done[key] = true
+				case ctx.Err() != nil:
+					return
+				default:
+					d.log.Warn("private DNS auto-registration", "vm", h.ResourceID, "zone", l.Zone.Name, "err", err)
+				}
+			}
+		}
+	}
 }

@@ -227,10 +227,10 @@ func dnsQueryCommand() *core.Command {
 			case strings.EqualFold(from, "internet"):
 				from = "internet"
 			case strings.HasPrefix(from, "/"):
+			case c.String("resource_group") == "":
+				// A bare VM name: the daemon resolves it when it is unique
+				// and says so when it is not.
 			default:
-				if c.String("resource_group") == "" {
-					return nil, core.Usagef("usage error: --from VM_NAME needs --resource-group, or give the VM's resource ID or 'internet'")
-				}
 				id, err := resourceID(c, from, "Microsoft.Compute", "virtualMachines")
 				if err != nil {
 					return nil, err
@@ -245,4 +245,64 @@ func dnsQueryCommand() *core.Command {
 			return client.Post(c.Context(), "/providers/Privlink.Fabric/dnsQuery", FabricAPIVersion, body, false)
 		},
 	}
+}
+
+// envCommand is `privlink env --from VANTAGE` (also reachable as
+// `az fabric env`): it prints the shell exports that make proxy-aware
+// programs run from a vantage host. A VM may be named without a group when
+// its name is unique; the daemon says when it is not.
+func envCommand() *core.Command {
+	rg := core.ResourceGroupArg(false)
+	rg.IDPart = ""
+	return &core.Command{
+		Name: "env", Short: "Print the environment that runs programs from a vantage host. " + extensionNote, NoIDs: true,
+		Long: "Prints `export NAME=value` lines (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY, NO_PROXY, PRIVLINK_VANTAGE, PRIVLINK_DNS_SERVER) for `eval`. Same as `privlink env --from VANTAGE`.",
+		Args: []*core.Arg{
+			{Dest: "from", Options: []string{"--from"}, Required: true,
+				Help: "The vantage: a VM name (unique, or with --resource-group), a VM resource ID, or 'internet'."},
+			rg,
+		},
+		Examples: []core.Example{{Summary: "Run kubectl as the jump box would.",
+			Command: "eval \"$(privlink env --from jumpbox)\" && kubectl get nodes"}},
+		Run: func(c *core.Context) (any, error) {
+			from := c.String("from")
+			if g := c.String("resource_group"); g != "" && !strings.HasPrefix(from, "/") && !strings.EqualFold(from, "internet") {
+				id, err := resourceID(c, from, "Microsoft.Compute", "virtualMachines")
+				if err != nil {
+					return nil, err
+				}
+				from = id
+			}
+			client, err := c.ARM()
+			if err != nil {
+				return nil, err
+			}
+			res, err := client.Post(c.Context(), "/providers/Privlink.Fabric/environment", FabricAPIVersion, map[string]any{"from": from}, false)
+			if err != nil {
+				return nil, err
+			}
+			vars, _ := dig(res, "variables").(map[string]any)
+			keys := make([]string, 0, len(vars))
+			for k := range vars {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			out := c.Streams().Out
+			for _, k := range keys {
+				fmt.Fprintf(out, "export %s=%s\n", k, shellQuote(fmt.Sprint(vars[k])))
+			}
+			return nil, nil
+		},
+	}
+}
+
+// shellQuote quotes a value for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == ':' || r == '-' || r == '_' || r == '=' || r == '@' ||
+			(r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -49,6 +49,9 @@ func Groups() []*core.Group {
 		{Name: "network dns", Short: "Query name resolution as seen from a VM or the internet (privlink extension).", Commands: []*core.Command{
 			dnsQueryCommand(),
 		}},
+		{Name: "fabric", Short: "privlink's data plane: vantage environments (privlink extension).", Commands: []*core.Command{
+			envCommand(),
+		}},
 	}
 }
 
