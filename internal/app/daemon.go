@@ -88,6 +88,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 		socksListen: cfg.SOCKSListen, httpListen: cfg.HTTPProxyListen, log: log}); err != nil {
 		return nil, err
 	}
+	d.fabric.endpoint = d.Endpoint()
 	reg := arm.NewRegistry()
 	eng := arm.NewEngine(fence, reg, log.With("component", "arm"))
 	srv := arm.NewServer(eng, authenticator{issuer}, issuer.Handler(nil), log.With("component", "arm"))

@@ -42,12 +42,18 @@ type dataPlane struct {
 	http    net.Listener
 	token   string
 	log     *slog.Logger
+	// endpoint and dataDir let run-command scripts use the CLI.
+	endpoint string
+	dataDir  string
 }
 
 // newDataPlane builds the fabric over the (fenced) store. Listeners are
 // opened here so that a port conflict fails the start.
 func newDataPlane(cfg fabricConfig) (_ *dataPlane, err error) {
-	dp := &dataPlane{fence: cfg.fence, log: cfg.log}
+	dp := &dataPlane{fence: cfg.fence, log: cfg.log, dataDir: cfg.dataDir}
+	if abs, err := filepath.Abs(cfg.dataDir); err == nil {
+		dp.dataDir = abs
+	}
 	if dp.token, err = loadOrCreateToken(cfg.dataDir); err != nil {
 		return nil, err
 	}
@@ -272,11 +278,18 @@ func (dp *dataPlane) runEnv(ctx context.Context, vmID string) ([]string, error) 
 		return nil, err
 	}
 	var out []string
-	for _, k := range []string{"PATH", "LANG", "USER", "LOGNAME", "KUBECONFIG", "TERM"} {
+	for _, k := range []string{"LANG", "USER", "LOGNAME", "KUBECONFIG", "TERM"} {
 		if v, ok := os.LookupEnv(k); ok {
 			out = append(out, k+"="+v)
 		}
 	}
+	// The script may drive privlink itself (e.g. `privlink vm expose`):
+	// put this binary first on PATH and point the CLI at this daemon.
+	pathVar := os.Getenv("PATH")
+	if exe, err := os.Executable(); err == nil {
+		pathVar = filepath.Dir(exe) + string(os.PathListSeparator) + pathVar
+	}
+	out = append(out, "PATH="+pathVar, "PRIVLINK_ENDPOINT="+dp.endpoint, "PRIVLINK_DATA_DIR="+dp.dataDir)
 	for k, v := range env.Variables {
 		out = append(out, k+"="+v)
 	}
