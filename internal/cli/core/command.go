@@ -60,6 +60,10 @@ type Arg struct {
 	Group string
 	// Hidden keeps the argument out of -h.
 	Hidden bool
+	// Positional lets a String argument also be given as the command's
+	// first bare token (privlink extensions such as `network dns query
+	// NAME`; az's own commands take options only).
+	Positional bool
 }
 
 // dest returns the key of the argument's value.

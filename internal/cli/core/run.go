@@ -259,6 +259,7 @@ func (r *Runner) runCommand(ctx context.Context, rt *runtime, log *logger, cmd *
 			res.vals[a.dest()] = &value{dflt: true, str: d, list: []string{d}}
 		}
 	}
+	takePositionals(args, res)
 	idsGiven := cmd.hasIDs() && res.vals[DestIDs] != nil && res.vals[DestIDs].set
 	skipIDParts := func(a *Arg) bool { return cmd.hasIDs() && a.IDPart != "" }
 	if missing := missingRequired(args, res.vals, skipIDParts); len(missing) > 0 {
@@ -461,6 +462,22 @@ func (c *Command) groupPath() string {
 	return c.group.Name
 }
 
+// takePositionals gives bare tokens the parser did not recognise to the
+// command's Positional arguments that were not set by option, in order.
+func takePositionals(args []*Arg, res *parsed) {
+	for _, a := range args {
+		if !a.Positional || len(res.unrecognized) == 0 || strings.HasPrefix(res.unrecognized[0], "-") {
+			continue
+		}
+		if v := res.vals[a.dest()]; v != nil && v.set {
+			continue
+		}
+		tok := res.unrecognized[0]
+		res.unrecognized = res.unrecognized[1:]
+		res.vals[a.dest()] = &value{set: true, str: tok, list: []string{tok}}
+	}
+}
+
 // printError prints an error the way az does and returns the exit code.
 func printError(log *logger, err error, show bool) int {
 	code := exitCodeOf(err)
@@ -471,6 +488,10 @@ func printError(log *logger, err error, show bool) int {
 	var snf *showNotFound
 	if (show && arm.IsNotFound(err)) || errors.As(err, &snf) {
 		code = ExitNotFound
+	}
+	var silent interface{ Silent() bool }
+	if errors.As(err, &silent) && silent.Silent() {
+		return code
 	}
 	msg := err.Error()
 	var ce *arm.ConnectionError

@@ -36,7 +36,6 @@
 // availability sets, data disks, identities and the other vm create
 // options not listed in its help are not implemented; instanceView prints
 // as the service sends it; a missing password is read with echo on a
-// terminal; network dns query takes the name as --name (the command
-// framework has no positional arguments); a non-zero vm shell status also
-// prints "ERROR: the shell exited with status N".
+// terminal. network dns query takes the name positionally or as --name;
+// vm shell exits with the shell's status and prints nothing more.
 package vm

@@ -142,6 +142,9 @@ func (e *shellExit) Error() string { return fmt.Sprintf("the shell exited with s
 // ExitCode makes the run exit with the shell's status.
 func (e *shellExit) ExitCode() int { return e.code }
 
+// Silent: the shell already said what went wrong; the exit status is all.
+func (e *shellExit) Silent() bool { return true }
+
 func shellCommand(r *core.Resource) *core.Command {
 	args := append(r.Args(true), &core.Arg{Dest: "command", Options: []string{"--command"},
 		Help: "Run this command with `bash -c` instead of an interactive $SHELL."})
@@ -213,7 +216,8 @@ func dnsQueryCommand() *core.Command {
 		Args: []*core.Arg{
 			{Dest: "from", Options: []string{"--from"}, Required: true,
 				Help: "Where the query starts: a VM name (with --resource-group), a VM resource ID, or 'internet'."},
-			{Dest: "name", Options: []string{"--name", "-n"}, Required: true, Help: "The DNS name to resolve."},
+			{Dest: "name", Options: []string{"--name", "-n"}, Required: true, Positional: true,
+				Help: "The DNS name to resolve (also accepted as the first bare argument: `network dns query --from VM NAME`)."},
 			{Dest: "type", Options: []string{"--type", "-t"}, Default: "A", Choices: []string{"A", "AAAA", "CNAME", "PTR", "TXT", "MX", "SRV", "NS", "SOA"},
 				Help: "The record type."},
 			rg,

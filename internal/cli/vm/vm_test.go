@@ -480,8 +480,8 @@ func TestShellEnvironment(t *testing.T) {
 	}
 	jsonEqual(t, "body", req.JSON(), `{"from":"`+vmID+`"}`)
 	res = f.Run(Groups(), "vm", "shell", "-g", "rg", "-n", "vm1", "--command", "exit 7")
-	if res.Code != 7 {
-		t.Errorf("exit code %d, want 7 (stderr %s)", res.Code, res.Stderr)
+	if res.Code != 7 || res.Stderr != "" {
+		t.Errorf("exit code %d, want 7 and no error line (stderr %q)", res.Code, res.Stderr)
 	}
 }
 
@@ -504,6 +504,13 @@ func TestDNSQuery(t *testing.T) {
 	jsonEqual(t, "body", f.Last("POST").JSON(), `{"from":"`+vmID+`","name":"myaks.privatelink.eastus.azmk8s.io","type":"A"}`)
 	f.Run(Groups(), "network", "dns", "query", "--from", "Internet", "-n", "example.com", "--type", "aaaa").Expect(t, 0)
 	jsonEqual(t, "body", f.Last("POST").JSON(), `{"from":"internet","name":"example.com","type":"AAAA"}`)
+	// The name may be given positionally.
+	f.Run(Groups(), "network", "dns", "query", "--from", "internet", "positional.example.com", "-t", "TXT").Expect(t, 0)
+	jsonEqual(t, "body", f.Last("POST").JSON(), `{"from":"internet","name":"positional.example.com","type":"TXT"}`)
+	res = f.Run(Groups(), "network", "dns", "query", "--from", "internet", "a.example.com", "b.example.com")
+	if res.Code != 2 || !strings.Contains(res.Stderr, "unrecognized arguments: b.example.com") {
+		t.Errorf("two names: code %d, stderr %q", res.Code, res.Stderr)
+	}
 	// A bare name goes to the daemon, which resolves unique VM names.
 	f.Run(Groups(), "network", "dns", "query", "--from", "vm1", "-n", "example.com").Expect(t, 0)
 	jsonEqual(t, "body", f.Last("POST").JSON(), `{"from":"vm1","name":"example.com","type":"A"}`)
