@@ -146,6 +146,8 @@ const (
 type node struct {
 	kind kind
 	id   string // lower-case resource ID (the snapshot key)
+	// display is the resource ID as created (original case).
+	display string
 	name string
 	// parent is the lower-case ID of the parent (children) or of the
 	// extended resource (listeners).
@@ -195,6 +197,7 @@ type nicNode struct {
 
 type ipConfigNode struct {
 	id, name  string
+	display   string // the ID as created
 	subnet    string
 	privateIP netip.Addr
 	publicIP  string
@@ -262,7 +265,7 @@ func recordType(r *arm.Record) string {
 // decodeRecord decodes one record; nil, nil for types the fabric ignores.
 func decodeRecord(r *arm.Record) (*node, error) {
 	typ := recordType(r)
-	n := &node{id: strings.ToLower(r.Resource.ID), name: r.Resource.Name}
+	n := &node{id: strings.ToLower(r.Resource.ID), display: r.Resource.ID, name: r.Resource.Name}
 	var err error
 	switch {
 	case strings.EqualFold(typ, typeVNet):
@@ -436,6 +439,7 @@ func decodeNIC(r *arm.Record, n *node) error {
 		}
 		cn := ipConfigNode{
 			id:       strings.ToLower(cid),
+			display:  cid,
 			name:     c.Name,
 			subnet:   refID(c.Properties.Subnet),
 			publicIP: refID(c.Properties.PublicIPAddress),
@@ -817,10 +821,21 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 		Hosts:         make(map[string]*Host, count/4),
 		Zones:         map[string]*Zone{},
 		PublicRecords: map[string][]Record{},
+		DisplayIDs:    make(map[string]string, count),
 	}
 	// Pass 1: the parent objects; the children wait in these lists.
 	var subnets, peerings, nics, rules, routes, links, rsets, vms, listeners []*node
 	for n := range nodes {
+		if n.display != n.id {
+			s.DisplayIDs[n.id] = n.display
+		}
+		if n.nic != nil {
+			for i := range n.nic.configs {
+				if c := &n.nic.configs[i]; c.display != c.id {
+					s.DisplayIDs[c.id] = c.display
+				}
+			}
+		}
 		switch n.kind {
 		case kindVNet:
 			s.VNets[n.id] = &VNet{ID: n.id, Name: n.name, Location: n.vnet.location,

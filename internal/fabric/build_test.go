@@ -306,6 +306,16 @@ func TestBuildFromProviders(t *testing.T) {
 	if hub == nil || spoke == nil || len(s.VNets) != 2 {
 		t.Fatalf("vnets: %v", s.VNets)
 	}
+	if got := s.DisplayID(hubID); got != netPath("virtualNetworks", "hub") {
+		t.Errorf("display ID of the hub %q, want the ID as created %q", got, netPath("virtualNetworks", "hub"))
+	}
+	for _, n := range s.NICs {
+		for _, c := range n.IPConfigs {
+			if d := s.DisplayID(c.ID); !strings.EqualFold(d, c.ID) || !strings.Contains(d, "/resourceGroups/") {
+				t.Errorf("display ID of %s: %q", c.ID, d)
+			}
+		}
+	}
 	if hub.ID != hubID || hub.Name != "hub" || hub.Location != "westus2" || !slices.Equal(hub.Prefixes, prefixes("10.0.0.0/16")) || len(hub.DNSServers) != 0 {
 		t.Errorf("hub: %+v", hub)
 	}

@@ -64,6 +64,11 @@ type Snapshot struct {
 	// Door and Arc names later).
 	PublicRecords map[string][]Record
 
+	// DisplayIDs maps a lower-case resource ID (every ID in the model is
+	// lower case) to the ID as the user created it, for output. Missing
+	// entries mean the two are the same.
+	DisplayIDs map[string]string
+
 	// Indexes, filled by Reindex from the maps above.
 
 	// PublicIPIndex maps an emulated public address to its public IP.
@@ -104,6 +109,15 @@ func (s *Snapshot) Reindex() {
 		k := strings.ToLower(h.Name)
 		s.HostsByName[k] = append(s.HostsByName[k], h)
 	}
+}
+
+// DisplayID returns a resource ID as the user created it (Azure answers
+// with the original casing), or id itself when unknown.
+func (s *Snapshot) DisplayID(id string) string {
+	if d, ok := s.DisplayIDs[id]; ok {
+		return d
+	}
+	return id
 }
 
 // IPConfigAt returns the IP configuration holding a private address in a

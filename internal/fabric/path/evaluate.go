@@ -122,12 +122,12 @@ func (e *eval) finish() fabric.Verdict {
 }
 
 func (e *eval) hop(typ, id string, addr netip.Addr) {
-	e.v.Hops = append(e.v.Hops, fabric.Hop{Type: typ, ResourceID: id, Address: addr})
+	e.v.Hops = append(e.v.Hops, fabric.Hop{Type: typ, ResourceID: e.s.DisplayID(id), Address: addr})
 }
 
 // block records a block at the current (last) hop.
 func (e *eval) block(o fabric.Outcome, kind, id, format string, args ...any) {
-	b := fabric.Block{Kind: kind, ResourceID: id, Reason: fmt.Sprintf(format, args...)}
+	b := fabric.Block{Kind: kind, ResourceID: e.s.DisplayID(id), Reason: fmt.Sprintf(format, args...)}
 	e.v.Blocks = append(e.v.Blocks, b)
 	if n := len(e.v.Hops); n > 0 {
 		e.v.Hops[n-1].Issues = append(e.v.Hops[n-1].Issues, b)

@@ -347,8 +347,8 @@ func EffectiveSecurityGroups(s *fabric.Snapshot, nic *fabric.NIC) []EffectiveNSG
 	var out []EffectiveNSG
 	if nic.NSG != nil {
 		out = append(out, EffectiveNSG{
-			NetworkSecurityGroup:   SubResource{ID: nic.NSG.ID},
-			Association:            EffectiveNSGAssociation{NetworkInterface: &SubResource{ID: nic.ID}},
+			NetworkSecurityGroup:   SubResource{ID: s.DisplayID(nic.NSG.ID)},
+			Association:            EffectiveNSGAssociation{NetworkInterface: &SubResource{ID: s.DisplayID(nic.ID)}},
 			EffectiveSecurityRules: effectiveRules(nic.NSG, ipc),
 		})
 	}
@@ -360,8 +360,8 @@ func EffectiveSecurityGroups(s *fabric.Snapshot, nic *fabric.NIC) []EffectiveNSG
 		}
 		seen[sn] = true
 		out = append(out, EffectiveNSG{
-			NetworkSecurityGroup:   SubResource{ID: sn.NSG.ID},
-			Association:            EffectiveNSGAssociation{Subnet: &SubResource{ID: sn.ID}},
+			NetworkSecurityGroup:   SubResource{ID: s.DisplayID(sn.NSG.ID)},
+			Association:            EffectiveNSGAssociation{Subnet: &SubResource{ID: s.DisplayID(sn.ID)}},
 			EffectiveSecurityRules: effectiveRules(sn.NSG, c),
 		})
 	}

@@ -288,7 +288,7 @@ func NextHop(s *fabric.Snapshot, ipc *fabric.IPConfig, dest netip.Addr) NextHopR
 	}
 	res := NextHopResult{NextHopType: r.hopType, RouteTableID: SystemRouteTableID}
 	if r.user != nil && r.table != nil {
-		res.RouteTableID = r.table.ID
+		res.RouteTableID = s.DisplayID(r.table.ID)
 	}
 	if strings.EqualFold(r.hopType, HopVirtualAppliance) && r.hopIP.IsValid() {
 		res.NextHopIPAddress = r.hopIP.String()
