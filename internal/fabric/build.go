@@ -148,7 +148,7 @@ type node struct {
 	id   string // lower-case resource ID (the snapshot key)
 	// display is the resource ID as created (original case).
 	display string
-	name string
+	name    string
 	// parent is the lower-case ID of the parent (children) or of the
 	// extended resource (listeners).
 	parent string
