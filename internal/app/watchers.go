@@ -19,6 +19,28 @@ import (
 // the VNet's PUT has completed, outside the request.
 func (d *Daemon) ensureNetworkWatchers(ctx context.Context) {
 	done := map[string]bool{} // "subscription/region" already ensured
+	d.followSnapshots(ctx, func(s *fabric.Snapshot) {
+		for _, v := range s.VNets {
+			sub := subscriptionOf(v.ID)
+			key := sub + "/" + strings.ToLower(v.Location)
+			if sub == "" || v.Location == "" || done[key] {
+				continue
+			}
+			if err := diagnose.EnsureWatcher(ctx, d.Platform.Engine, sub, v.Location); err != nil {
+				if ctx.Err() == nil {
+					d.log.Warn("enable network watcher", "subscription", sub, "region", v.Location, "err", err)
+				}
+				continue
+			}
+			done[key] = true
+		}
+	})
+}
+
+// followSnapshots calls fn with the newest snapshot after every change,
+// from this goroutine, until ctx ends. Changes that arrive while fn runs
+// are folded into one later call.
+func (d *Daemon) followSnapshots(ctx context.Context, fn func(*fabric.Snapshot)) {
 	work := make(chan struct{}, 1)
 	poke := func() {
 		select {
@@ -34,24 +56,8 @@ func (d *Daemon) ensureNetworkWatchers(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-work:
-			s := d.fabric.watcher.Current()
-			if s == nil {
-				continue
-			}
-			for _, v := range s.VNets {
-				sub := subscriptionOf(v.ID)
-				key := sub + "/" + strings.ToLower(v.Location)
-				if sub == "" || v.Location == "" || done[key] {
-					continue
-				}
-				if err := diagnose.EnsureWatcher(ctx, d.Platform.Engine, sub, v.Location); err != nil {
-					if ctx.Err() != nil {
-						return
-					}
-					d.log.Warn("enable network watcher", "subscription", sub, "region", v.Location, "err", err)
-					continue
-				}
-				done[key] = true
+			if s := d.fabric.watcher.Current(); s != nil && ctx.Err() == nil {
+				fn(s)
 			}
 		}
 	}
@@ -73,26 +79,7 @@ func subscriptionOf(id string) string {
 // deallocation or deletion.) It follows the fabric's snapshots.
 func (d *Daemon) ensureAutoRegistration(ctx context.Context) {
 	done := map[string]bool{} // zone|name|ip|vm already ensured
-	work := make(chan struct{}, 1)
-	poke := func() {
-		select {
-		case work <- struct{}{}:
-		default:
-		}
-	}
-	cancel := d.fabric.watcher.Subscribe(func(_, _ *fabric.Snapshot) { poke() })
-	defer cancel()
-	poke()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-work:
-		}
-		s := d.fabric.watcher.Current()
-		if s == nil {
-			continue
-		}
+	d.followSnapshots(ctx, func(s *fabric.Snapshot) {
 		for _, h := range s.Hosts {
 			if h.Kind != fabric.KindVM || h.ComputerName == "" ||
 				strings.HasSuffix(h.PowerState, "deallocated") || strings.HasSuffix(h.PowerState, "deallocating") {
@@ -126,5 +113,5 @@ func (d *Daemon) ensureAutoRegistration(ctx context.Context) {
 				}
 			}
 		}
-	}
+	})
 }
