@@ -26,4 +26,6 @@
 //
 // Nothing here runs under a plain `go test ./...` beyond a few
 // millisecond-scale unit tests of the statistics helpers.
+//
+// The data-plane benchmarks (issue 3: fabric proxy, VNet DNS, path evaluator; fabric*.go) run as `go run ./bench/cmd/privlink-fabric-bench`.
 package bench

@@ -414,7 +414,6 @@ func (r *resolver) private(name string) (result, bool) {
 	z := link.Zone
 	where := fmt.Sprintf("private zone %s linked to vnet %s (link %s)", z.Name, vnet.Name, link.Name)
 	owner, recs, exists := find(zoneStore{z}, name, z.Name)
-	soa := zoneSOA(z)
 	if !exists {
 		if strings.EqualFold(link.ResolutionPolicy, "NxDomainRedirect") {
 			r.step("%s: %s has no record %s; the link's resolutionPolicy NxDomainRedirect sends the query to public DNS",
@@ -423,12 +422,12 @@ func (r *resolver) private(name string) (result, bool) {
 		}
 		reason := fmt.Sprintf("%s: %s has no record %s: the name does not exist (NXDOMAIN)", name, where, relName(z.Name, name))
 		r.step("%s", reason)
-		return result{rcode: mdns.RcodeNameError, soa: soa,
+		return result{rcode: mdns.RcodeNameError, soa: zoneSOA(z),
 			block: &fabric.Block{Kind: BlockKind, ResourceID: z.ID, Reason: reason}}, true
 	}
 	res := r.fromRecords(name, owner, recs, "answered by "+where)
 	if len(res.rrs) == 0 {
-		res.soa = soa
+		res.soa = zoneSOA(z)
 		reason := fmt.Sprintf("%s: %s has no %s record at %s (NODATA)", name, where, typeName(r.a.Qtype), relName(z.Name, name))
 		r.step("%s", reason)
 		res.block = &fabric.Block{Kind: BlockKind, ResourceID: z.ID, Reason: reason}

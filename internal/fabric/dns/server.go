@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -78,6 +79,9 @@ type Server struct {
 	mu        sync.Mutex
 	closed    bool
 	listeners map[string]*listener // by lower-case VNet ID
+
+	// cache holds the listeners' answers for the current snapshot.
+	cache atomic.Pointer[answerCache]
 }
 
 // listener is a VNet's UDP and TCP servers, on the same port.
@@ -277,8 +281,25 @@ func (s *Server) vnetHandler(vnetID string, proto fabric.Protocol) mdns.Handler 
 			a = Answer{Rcode: mdns.RcodeRefused}
 			a.fail(vnetID, fmt.Sprintf("virtual network %s no longer exists (REFUSED)", vnetID))
 			resp = reply(req, a)
-		} else {
+		} else if !cacheable(req) {
 			resp, a = s.answer(s.ctx, snap, View{VNet: vnet}, nil, req, proto, false)
+		} else {
+			c := s.cacheFor(snap)
+			wk := wireKeyOf(vnetID, req, proto)
+			if b, ok := c.getWire(wk, req.Id); ok {
+				if _, err := w.Write(b); err != nil {
+					s.log.Debug("dns: write reply", "vnet", vnetID, "proto", proto, "err", err)
+				}
+				return
+			}
+			var hit bool
+			if a, hit = c.get(vnetID, req.Question[0]); hit {
+				resp = reply(req, a)
+			} else {
+				resp, a = s.answer(s.ctx, snap, View{VNet: vnet}, nil, req, proto, false)
+				c.put(vnetID, req.Question[0], a)
+			}
+			defer c.putWire(wk, resp)
 		}
 		if proto == fabric.UDP {
 			size := mdns.MinMsgSize

@@ -331,6 +331,12 @@ func TestListenerClosedWhenVNetDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	hub, _ := s.Addr(w.hub.ID)
+	// Answers are cached per snapshot (asked twice, in two spellings).
+	for _, n := range []string{"x.blob.core.windows.net", "X.Blob.Core.Windows.NET"} {
+		if r := exchange(t, "udp", hub, query(n, mdns.TypeA)); r.Rcode != mdns.RcodeSuccess || len(r.Answer) == 0 {
+			t.Fatalf("hub before update, %s: %v", n, r)
+		}
+	}
 
 	// A new snapshot without the spoke.
 	t2 := newTopo()
