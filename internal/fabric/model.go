@@ -58,6 +58,10 @@ type Snapshot struct {
 	Hosts       map[string]*Host // plus InternetHostID
 	Zones       map[string]*Zone
 
+	LoadBalancers       map[string]*LoadBalancer
+	PrivateLinkServices map[string]*PrivateLinkService
+	PrivateEndpoints    map[string]*PrivateEndpoint
+
 	// PublicRecords is the emulated public DNS: lower-case FQDN without
 	// the trailing dot -> records. It holds the Azure-owned names privlink
 	// hosts (public IP DNS labels now; AKS, private link services, Front
@@ -79,6 +83,12 @@ type Snapshot struct {
 	// HostsByName maps a lower-case host name to the hosts of that name
 	// (VM names repeat across resource groups and subscriptions).
 	HostsByName map[string][]*Host
+	// FrontendIndex maps a VNet ID to its internal load balancer
+	// frontends by private address.
+	FrontendIndex map[string]map[netip.Addr]*Frontend
+	// ServicesByAlias maps a lower-case private link service alias to
+	// the service.
+	ServicesByAlias map[string]*PrivateLinkService
 }
 
 // Reindex fills the snapshot's indexes from its maps. Builders call it
@@ -108,6 +118,26 @@ func (s *Snapshot) Reindex() {
 	for _, h := range s.Hosts {
 		k := strings.ToLower(h.Name)
 		s.HostsByName[k] = append(s.HostsByName[k], h)
+	}
+	s.FrontendIndex = map[string]map[netip.Addr]*Frontend{}
+	for _, lb := range s.LoadBalancers {
+		for _, fe := range lb.Frontends {
+			if fe.Subnet == nil || fe.Subnet.VNet == nil || !fe.PrivateIP.IsValid() {
+				continue
+			}
+			m := s.FrontendIndex[fe.Subnet.VNet.ID]
+			if m == nil {
+				m = map[netip.Addr]*Frontend{}
+				s.FrontendIndex[fe.Subnet.VNet.ID] = m
+			}
+			m[fe.PrivateIP] = fe
+		}
+	}
+	s.ServicesByAlias = make(map[string]*PrivateLinkService, len(s.PrivateLinkServices))
+	for _, p := range s.PrivateLinkServices {
+		if p.Alias != "" {
+			s.ServicesByAlias[strings.ToLower(p.Alias)] = p
+		}
 	}
 }
 
@@ -184,6 +214,10 @@ type NIC struct {
 	IPForwarding bool
 	// Host is the host the NIC is attached to (nil if detached).
 	Host *Host
+	// PrivateEndpoint / Service: the NIC is the read-only NIC of a
+	// private endpoint, or of a private link service (its NAT IPs).
+	PrivateEndpoint *PrivateEndpoint
+	Service         *PrivateLinkService
 }
 
 // Primary returns the primary IP configuration (the first when none is
@@ -217,6 +251,7 @@ type PublicIP struct {
 	SKU      string     // Basic or Standard
 	FQDN     string     // from dnsSettings.domainNameLabel, "" if none
 	IPConfig *IPConfig  // the NIC IP configuration holding it, nil if none
+	Frontend *Frontend  // the load balancer frontend holding it, nil if none
 }
 
 // Direction of a security rule.
