@@ -6,9 +6,11 @@ import (
 	"github.com/privlink/privlink/internal/providers/authorization"
 	"github.com/privlink/privlink/internal/providers/compute"
 	"github.com/privlink/privlink/internal/providers/features"
+	"github.com/privlink/privlink/internal/providers/loadbalancer"
 	"github.com/privlink/privlink/internal/providers/managedidentity"
 	"github.com/privlink/privlink/internal/providers/network"
 	"github.com/privlink/privlink/internal/providers/privatedns"
+	"github.com/privlink/privlink/internal/providers/privatelink"
 	"github.com/privlink/privlink/internal/providers/privlinkfabric"
 	"github.com/privlink/privlink/internal/providers/resources"
 )
@@ -33,7 +35,9 @@ func (d *Daemon) providers() []arm.Provider {
 		authorization.Provider{},
 		managedidentity.Provider{},
 		network.Provider{NICActions: diagnose.NICActions(watcher)},
+		loadbalancer.Provider{}, // after network: it extends the NIC type
 		privatedns.Provider{},
+		privatelink.Provider{}, // after network, privatedns and loadbalancer
 		d.compute,
 		watcher,
 		privlinkfabric.Provider{Environment: dp.environment, DNSQuery: dp.dnsQuery},

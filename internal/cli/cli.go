@@ -7,9 +7,11 @@ import (
 	"github.com/privlink/privlink/internal/cli/core"
 	"github.com/privlink/privlink/internal/cli/extension"
 	"github.com/privlink/privlink/internal/cli/identity"
+	"github.com/privlink/privlink/internal/cli/lb"
 	"github.com/privlink/privlink/internal/cli/network"
 	"github.com/privlink/privlink/internal/cli/nsg"
 	"github.com/privlink/privlink/internal/cli/privatedns"
+	"github.com/privlink/privlink/internal/cli/privatelink"
 	"github.com/privlink/privlink/internal/cli/resource"
 	"github.com/privlink/privlink/internal/cli/role"
 	"github.com/privlink/privlink/internal/cli/vm"
@@ -40,8 +42,10 @@ func Groups() []*core.Group {
 	gs = append(gs, extension.Groups()...)
 	gs = append(gs, identity.Groups()...)
 	gs = append(gs, network.Groups()...)
+	gs = append(gs, lb.Groups()...)
 	gs = append(gs, nsg.Groups()...)
 	gs = append(gs, privatedns.Groups()...)
+	gs = append(gs, privatelink.Groups()...)
 	gs = append(gs, resource.Groups()...)
 	gs = append(gs, role.Groups()...)
 	gs = append(gs, vm.Groups()...)
