@@ -18,6 +18,14 @@ type Query struct {
 	// port ranges then match as if the port were 49152, the first
 	// ephemeral port, and the verdict says so).
 	SourcePort int
+	// Health tells whether a load balancer backend answers its probe
+	// (member key, see BackendMember.Key; probe ID). Nil: every backend
+	// counts as healthy. The prober supplies it; Evaluate stays pure.
+	Health func(memberKey, probeID string) bool
+	// FlowHash picks among healthy backends (Azure's 5-tuple hash); the
+	// proxy passes a hash of the real connection's 5-tuple so that one
+	// flow always lands on one backend. 0 is a valid hash.
+	FlowHash uint64
 }
 
 // Outcome is the overall result.
@@ -63,8 +71,28 @@ type Verdict struct {
 	TargetAddr string
 	// TranslatedSource is the source address the destination sees (the
 	// private IP inside Azure, or the public IP / SNAT address on the
-	// internet).
+	// internet). Through a private link service it is the first NAT IP;
+	// the proxy picks the NAT IP that has a free port among NATIPs.
 	TranslatedSource netip.Addr
+
+	// Private Link: set when the flow went through a private endpoint and
+	// its private link service.
+	Endpoint *PrivateEndpoint
+	Service  *PrivateLinkService
+	// LinkID is the endpoint connection's link identifier (the PROXY v2
+	// TLV 0xEE/0x01 value).
+	LinkID uint32
+	// NATIPs are the service's NAT addresses the proxy allocates source
+	// ports from (each offers 64k ports per backend).
+	NATIPs []netip.Addr
+	// ProxyProtocol: the backend receives a PROXY v2 header carrying
+	// ConsumerAddr and LinkID.
+	ProxyProtocol bool
+	// ConsumerAddr is the consumer's source address as the endpoint saw it.
+	ConsumerAddr netip.Addr
+	// Backend is the load balancer member chosen (nil when no load
+	// balancer is on the path).
+	Backend *BackendMember
 }
 
 // Allowed reports whether the connection goes through.
