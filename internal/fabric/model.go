@@ -32,6 +32,10 @@ var (
 // InternetHostID is the ID of the built-in internet vantage.
 const InternetHostID = "internet"
 
+// PlatformHostID is the ID of the built-in Azure platform host
+// (168.63.129.16): the source of load balancer health probes.
+const PlatformHostID = "azure-platform"
+
 // HostKind says what a host stands for.
 type HostKind string
 
@@ -39,6 +43,7 @@ type HostKind string
 const (
 	KindVM       HostKind = "vm"
 	KindInternet HostKind = "internet"
+	KindPlatform HostKind = "platform"
 )
 
 // Snapshot is an immutable view of the emulated network at one store
@@ -186,6 +191,10 @@ type Subnet struct {
 	// DefaultOutboundAccess is false when the subnet is private
 	// (defaultOutboundAccess: false): no implicit internet egress.
 	DefaultOutboundAccess bool
+	// PrivateEndpointNetworkPolicies is the subnet's setting (Disabled,
+	// Enabled, NetworkSecurityGroupEnabled, RouteTableEnabled): NSGs apply
+	// to private endpoint traffic only when it enables them.
+	PrivateEndpointNetworkPolicies string
 }
 
 // Peering is one side of a VNet peering.
