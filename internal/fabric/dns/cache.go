@@ -68,7 +68,9 @@ func (c *answerCache) getWire(k wireKey, id uint16) ([]byte, bool) {
 	return b, true
 }
 
-// putWire keeps a packed reply that every client can take whole.
+// putWire keeps a packed reply that every client can take whole. Callers
+// only offer pure replies (listenerReply): a custom DNS server's reply is
+// its own to change and is never kept.
 func (c *answerCache) putWire(k wireKey, resp *mdns.Msg) {
 	if resp.Truncated || resp.Rcode != mdns.RcodeSuccess && resp.Rcode != mdns.RcodeNameError {
 		return

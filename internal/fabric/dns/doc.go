@@ -46,5 +46,8 @@
 //
 // Server serves this on real loopback sockets, one UDP+TCP port per VNet
 // (created on demand by Addr, closed when the VNet disappears from the
-// snapshot), and in process through Exchange.
+// snapshot), and in process through Exchange. Over UDP, a plain query
+// asked again while the snapshot is unchanged is answered from a table of
+// packed replies by a hand-written parser without unpacking the message
+// (udp.go); everything else goes through miekg/dns, as over TCP.
 package dns

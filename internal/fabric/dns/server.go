@@ -84,12 +84,18 @@ type Server struct {
 	cache atomic.Pointer[answerCache]
 }
 
-// listener is a VNet's UDP and TCP servers, on the same port.
+// listener is a VNet's UDP sockets and TCP server, on the same port.
 type listener struct {
 	vnetID string
 	addr   string
-	udp    *mdns.Server
+	udp    []*net.UDPConn
 	tcp    *mdns.Server
+
+	// fast holds the packed replies of the current snapshot (udp.go).
+	fast     atomic.Pointer[fastTable]
+	closing  atomic.Bool
+	readers  sync.WaitGroup // the UDP reader loops
+	handlers sync.WaitGroup // the UDP queries answered off the reader loops
 }
 
 // New starts a Server (no listener runs until Addr asks for one).
@@ -172,45 +178,24 @@ func notFoundMessage(id string) string {
 	return fmt.Sprintf("The Resource 'Microsoft.Network/virtualNetworks/%s' under resource group '%s' was not found.", name, rg)
 }
 
-// listen starts the UDP and TCP servers of a VNet on one free port.
+// listen starts the UDP readers and the TCP server of a VNet on one free
+// port.
 func (s *Server) listen(id string) (*listener, error) {
-	pc, ln, err := listenPair()
+	conns, ln, err := listenGroup(udpSockets())
 	if err != nil {
 		return nil, err
 	}
-	l := &listener{vnetID: id, addr: pc.LocalAddr().String()}
-	l.udp = &mdns.Server{PacketConn: pc, UDPSize: 4096, Handler: s.vnetHandler(id, fabric.UDP)}
-	l.tcp = &mdns.Server{Listener: ln, Handler: s.vnetHandler(id, fabric.TCP)}
-	if err := start(l.udp); err != nil {
-		_ = pc.Close()
-		_ = ln.Close()
-		return nil, err
-	}
+	l := &listener{vnetID: id, addr: conns[0].LocalAddr().String(), udp: conns}
+	l.tcp = &mdns.Server{Listener: ln, Handler: s.vnetHandler(id)}
 	if err := start(l.tcp); err != nil {
-		_ = l.udp.Shutdown()
+		for _, c := range conns {
+			_ = c.Close()
+		}
 		_ = ln.Close()
 		return nil, err
 	}
+	s.startReaders(l)
 	return l, nil
-}
-
-// listenPair binds UDP and TCP on the same free loopback port.
-func listenPair() (net.PacketConn, net.Listener, error) {
-	var lastErr error
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return nil, nil, fmt.Errorf("dns: listen udp: %w", err)
-		}
-		ln, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err != nil {
-			_ = pc.Close()
-			lastErr = err
-			continue // the TCP port is taken: try another port
-		}
-		return pc, ln, nil
-	}
-	return nil, nil, fmt.Errorf("dns: no port free for both UDP and TCP on 127.0.0.1: %w", lastErr)
 }
 
 // start runs a miekg server and waits until it serves.
@@ -227,14 +212,28 @@ func start(srv *mdns.Server) error {
 	}
 }
 
+// close stops the listener: its sockets at once, and waits (3 s at most)
+// for the queries being answered.
 func (l *listener) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	_ = l.udp.ShutdownContext(ctx)
+	l.closing.Store(true)
+	for _, c := range l.udp {
+		_ = c.Close()
+	}
 	_ = l.tcp.ShutdownContext(ctx)
+	l.readers.Wait()
+	done := make(chan struct{})
+	go func() { l.handlers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	l.fast.Store(nil)
 }
 
-// onSnapshot closes the listeners of VNets that no longer exist.
+// onSnapshot closes the listeners of VNets that no longer exist and drops
+// the others' reply tables of older snapshots.
 func (s *Server) onSnapshot(_, snap *fabric.Snapshot) {
 	s.mu.Lock()
 	var gone []*listener
@@ -242,6 +241,10 @@ func (s *Server) onSnapshot(_, snap *fabric.Snapshot) {
 		if snap == nil || snap.VNets[id] == nil {
 			gone = append(gone, l)
 			delete(s.listeners, id)
+		} else if t := l.fast.Load(); t != nil && t.snap != snap {
+			// Stale already (readers compare with Current); dropping it
+			// lets the old snapshot go.
+			l.fast.CompareAndSwap(t, nil)
 		}
 	}
 	s.mu.Unlock()
@@ -270,52 +273,60 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// vnetHandler answers queries arriving on a VNet's listener as for a VM
-// of that VNet.
-func (s *Server) vnetHandler(vnetID string, proto fabric.Protocol) mdns.Handler {
+// vnetHandler answers queries arriving over TCP on a VNet's listener as
+// for a VM of that VNet (UDP is served by readUDP).
+func (s *Server) vnetHandler(vnetID string) mdns.Handler {
+	const proto = fabric.TCP
 	return mdns.HandlerFunc(func(w mdns.ResponseWriter, req *mdns.Msg) {
 		snap := s.src.Current()
-		var resp *mdns.Msg
-		var a Answer
-		if vnet := snap.VNets[vnetID]; vnet == nil {
-			a = Answer{Rcode: mdns.RcodeRefused}
-			a.fail(vnetID, fmt.Sprintf("virtual network %s no longer exists (REFUSED)", vnetID))
-			resp = reply(req, a)
-		} else if !cacheable(req) {
-			resp, a = s.answer(s.ctx, snap, View{VNet: vnet}, nil, req, proto, false)
-		} else {
-			c := s.cacheFor(snap)
-			wk := wireKeyOf(vnetID, req, proto)
-			if b, ok := c.getWire(wk, req.Id); ok {
-				if _, err := w.Write(b); err != nil {
-					s.log.Debug("dns: write reply", "vnet", vnetID, "proto", proto, "err", err)
-				}
-				return
+		wire, resp, a, pure := s.listenerReply(snap, vnetID, proto, req)
+		if wire != nil {
+			if _, err := w.Write(wire); err != nil {
+				s.log.Debug("dns: write reply", "vnet", vnetID, "proto", proto, "err", err)
 			}
-			var hit bool
-			if a, hit = c.get(vnetID, req.Question[0]); hit {
-				resp = reply(req, a)
-			} else {
-				resp, a = s.answer(s.ctx, snap, View{VNet: vnet}, nil, req, proto, false)
-				c.put(vnetID, req.Question[0], a)
-			}
-			defer c.putWire(wk, resp)
-		}
-		if proto == fabric.UDP {
-			size := mdns.MinMsgSize
-			if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > size {
-				size = int(opt.UDPSize())
-			}
-			resp.Truncate(size)
+			return
 		}
 		if err := w.WriteMsg(resp); err != nil {
 			s.log.Debug("dns: write reply", "vnet", vnetID, "proto", proto, "err", err)
+		}
+		if pure {
+			s.cacheFor(snap).putWire(wireKeyOf(vnetID, req, proto), resp)
 		}
 		if s.log.Enabled(s.ctx, slog.LevelDebug) {
 			s.log.Debug("dns query", "vnet", vnetID, "proto", proto, "name", a.Name, "type", typeName(a.Qtype),
 				"rcode", mdns.RcodeToString[resp.Rcode], "steps", a.Steps)
 		}
 	})
+}
+
+// listenerReply answers a query that arrived on a VNet's listener, as for
+// a VM of that VNet, from snap: the packed reply (with the request's ID)
+// when the wire cache has it, else the reply. pure reports that the reply
+// is a function of the snapshot and the request alone (a cacheable query
+// not handed to custom DNS servers), so it may be reused for the same
+// request while snap is current.
+func (s *Server) listenerReply(snap *fabric.Snapshot, vnetID string, proto fabric.Protocol, req *mdns.Msg) (wire []byte, resp *mdns.Msg, a Answer, pure bool) {
+	vnet := snap.VNets[vnetID]
+	if vnet == nil {
+		a = Answer{Rcode: mdns.RcodeRefused}
+		a.fail(vnetID, fmt.Sprintf("virtual network %s no longer exists (REFUSED)", vnetID))
+		return nil, reply(req, a), a, false
+	}
+	if !cacheable(req) {
+		resp, a = s.answer(s.ctx, snap, View{VNet: vnet}, nil, req, proto, false)
+		return nil, resp, a, false
+	}
+	c := s.cacheFor(snap)
+	if b, ok := c.getWire(wireKeyOf(vnetID, req, proto), req.Id); ok {
+		return b, nil, Answer{}, true
+	}
+	var hit bool
+	if a, hit = c.get(vnetID, req.Question[0]); hit {
+		return nil, reply(req, a), a, true
+	}
+	resp, a = s.answer(s.ctx, snap, View{VNet: vnet}, nil, req, proto, false)
+	c.put(vnetID, req.Question[0], a)
+	return nil, resp, a, len(a.ForwardTo) == 0
 }
 
 // Exchange answers a DNS message as the given vantage host would get it
