@@ -21,6 +21,7 @@ import (
 	"github.com/privlink/privlink/internal/arm"
 	"github.com/privlink/privlink/internal/fabric"
 	fabricdns "github.com/privlink/privlink/internal/fabric/dns"
+	"github.com/privlink/privlink/internal/fabric/health"
 	"github.com/privlink/privlink/internal/fabric/path"
 	"github.com/privlink/privlink/internal/fabric/proxy"
 	"github.com/privlink/privlink/internal/providers/privlinkfabric"
@@ -36,6 +37,7 @@ const FabricTokenFile = "fabric.token"
 type dataPlane struct {
 	fence   *fabric.Fence
 	watcher *fabric.Watcher
+	prober  *health.Prober
 	dns     *fabricdns.Server
 	proxy   *proxy.Proxy
 	socks   net.Listener
@@ -58,13 +60,14 @@ func newDataPlane(cfg fabricConfig) (_ *dataPlane, err error) {
 		return nil, err
 	}
 	dp.watcher = fabric.NewWatcher(cfg.fence, cfg.log.With("component", "fabric"))
-	dp.dns, err = fabricdns.New(fabricdns.Config{Source: dp.watcher, Evaluate: path.Evaluate, Logger: cfg.log.With("component", "dns")})
+	dp.prober = &health.Prober{Source: dp.watcher, Evaluate: path.Evaluate, Log: cfg.log.With("component", "health")}
+	dp.dns, err = fabricdns.New(fabricdns.Config{Source: dp.watcher, Evaluate: dp.evaluate, Logger: cfg.log.With("component", "dns")})
 	if err != nil {
 		return nil, fmt.Errorf("dns server: %w", err)
 	}
 	dp.proxy = proxy.New(proxy.Config{
 		Source:   dp.watcher,
-		Evaluate: path.Evaluate,
+		Evaluate: dp.evaluate,
 		Resolve:  dp.resolveA,
 		Sync:     dp.sync,
 		Token:    dp.token,
@@ -96,6 +99,7 @@ func (dp *dataPlane) start(ctx context.Context, spawn func(func())) error {
 			dp.log.Error("fabric watcher stopped", "err", err)
 		}
 	})
+	spawn(func() { _ = dp.prober.Run(ctx) })
 	spawn(func() { _ = dp.proxy.ServeSOCKS(dp.socks) })
 	spawn(func() { _ = dp.proxy.ServeHTTP(dp.http) })
 	select {
@@ -117,6 +121,14 @@ func (dp *dataPlane) close() {
 }
 
 func (dp *dataPlane) sync(ctx context.Context) error { return dp.watcher.Sync(ctx, dp.fence) }
+
+// evaluate is path.Evaluate with the prober's view of backend health.
+func (dp *dataPlane) evaluate(s *fabric.Snapshot, q fabric.Query) fabric.Verdict {
+	if q.Health == nil {
+		q.Health = dp.prober.Health
+	}
+	return path.Evaluate(s, q)
+}
 
 // exchange answers a query as the vantage host would be answered (custom
 // DNS servers included).
@@ -187,6 +199,9 @@ func (dp *dataPlane) vantage(ctx context.Context, from string) (*fabric.Host, er
 		return nil, err
 	}
 	h, err := proxy.LookupVantage(dp.watcher.Current(), from)
+	if err == nil && h.Kind == fabric.KindPlatform {
+		err = fmt.Errorf("vantage %q is the Azure platform (168.63.129.16), which runs no programs", from)
+	}
 	if err != nil {
 		if strings.Contains(err.Error(), "ambiguous") {
 			return nil, arm.BadRequest("AmbiguousVantage", "%s", err.Error())

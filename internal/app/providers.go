@@ -26,6 +26,7 @@ func (d *Daemon) providers() []arm.Provider {
 		Sync:    dp.sync,
 		Resolve: dp.resolveWithSteps,
 		Probe:   dp.probe,
+		Health:  dp.prober.Health,
 		Log:     d.log.With("component", "diagnose"),
 	}
 	d.compute = &compute.Provider{Env: dp.runEnv, Log: d.log.With("component", "compute")}

@@ -192,7 +192,8 @@ func (p *Provider) runConnectivity(ctx context.Context, s *fabric.Snapshot, c *c
 		}
 		dest = addrs[0]
 	}
-	v := path.Evaluate(s, fabric.Query{Source: c.src.ID, Dest: dest, Protocol: c.proto, Port: c.port, SourcePort: c.srcPort})
+	v := path.Evaluate(s, fabric.Query{Source: c.src.ID, Dest: dest, Protocol: c.proto, Port: c.port, SourcePort: c.srcPort,
+		Health: p.Health})
 	ids := make([]string, len(v.Hops))
 	for i := range ids {
 		ids[i] = uuid.NewString()

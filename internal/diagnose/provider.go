@@ -46,6 +46,9 @@ type Provider struct {
 	// Probe makes a real TCP connection from the vantage host to dest
 	// ("addr:port") through the fabric proxy and returns the time it took.
 	Probe func(ctx context.Context, vantageHostID, dest string) (time.Duration, error)
+	// Health is the load balancer prober's view of backend health
+	// (nil: every backend counts as healthy).
+	Health func(memberKey, probeID string) bool
 	// Log is the provider's logger (nil: discard).
 	Log *slog.Logger
 }

@@ -165,6 +165,12 @@ type node struct {
 	rset     *recordSetNode
 	vm       *vmNode
 	listener *listenerNode
+
+	// Load balancing and Private Link (build_lb.go).
+	lb      *lbNode
+	pls     *plsNode
+	plsConn *plsConnNode
+	pe      *peNode
 }
 
 type vnetNode struct {
@@ -177,6 +183,7 @@ type subnetNode struct {
 	prefixes        []netip.Prefix
 	nsg, rt         string
 	defaultOutbound bool
+	pePolicies      string // privateEndpointNetworkPolicies
 }
 
 type peeringNode struct {
@@ -202,6 +209,7 @@ type ipConfigNode struct {
 	privateIP netip.Addr
 	publicIP  string
 	primary   bool
+	pools     []string // loadBalancerBackendAddressPools (lower-case IDs)
 }
 
 type routeTableNode struct{ disableBGP bool }
@@ -297,6 +305,11 @@ func decodeRecord(r *arm.Record) (*node, error) {
 	default:
 		if rt, ok := recordSetType(typ); ok {
 			n.kind, err = kindRecordSet, decodeRecordSet(r, n, rt)
+			break
+		}
+		// Load balancing and Private Link (build_lb.go).
+		if k, handled, lerr := decodeLoadBalancing(typ, r, n); handled {
+			n.kind, err = k, lerr
 			break
 		}
 		return nil, nil
@@ -398,6 +411,10 @@ func decodeSubnet(r *arm.Record, n *node) error {
 		nsg:             refID(p.NetworkSecurityGroup),
 		rt:              refID(p.RouteTable),
 		defaultOutbound: p.DefaultOutboundAccess == nil || *p.DefaultOutboundAccess,
+		pePolicies:      p.PrivateEndpointNetworkPolicies,
+	}
+	if n.subnet.pePolicies == "" {
+		n.subnet.pePolicies = "Disabled"
 	}
 	return nil
 }
@@ -447,6 +464,11 @@ func decodeNIC(r *arm.Record, n *node) error {
 		}
 		if a, err := netip.ParseAddr(c.Properties.PrivateIPAddress); err == nil {
 			cn.privateIP = a
+		}
+		for _, pool := range c.Properties.LoadBalancerBackendAddressPools {
+			if pool.ID != "" {
+				cn.pools = append(cn.pools, strings.ToLower(pool.ID))
+			}
 		}
 		nn.configs = append(nn.configs, cn)
 	}
@@ -825,6 +847,7 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 	}
 	// Pass 1: the parent objects; the children wait in these lists.
 	var subnets, peerings, nics, rules, routes, links, rsets, vms, listeners []*node
+	var balancing []*node // load balancers, private link services, connections, endpoints
 	for n := range nodes {
 		if n.display != n.id {
 			s.DisplayIDs[n.id] = n.display
@@ -867,6 +890,8 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 			vms = append(vms, n)
 		case kindListener:
 			listeners = append(listeners, n)
+		case kindLB, kindPLS, kindPLSConn, kindPE:
+			balancing = append(balancing, n)
 		}
 	}
 	// Security rules and routes (shared, pointer-free).
@@ -899,7 +924,7 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 		}
 		sn := &Subnet{ID: n.id, Name: n.name, VNet: v, Prefixes: n.subnet.prefixes,
 			NSG: s.NSGs[n.subnet.nsg], RouteTable: s.RouteTables[n.subnet.rt],
-			DefaultOutboundAccess: n.subnet.defaultOutbound}
+			DefaultOutboundAccess: n.subnet.defaultOutbound, PrivateEndpointNetworkPolicies: n.subnet.pePolicies}
 		s.Subnets[n.id] = sn
 		v.Subnets = append(v.Subnets, sn)
 	}
@@ -1015,6 +1040,10 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 	}
 	s.Hosts[InternetHostID] = &Host{ID: InternetHostID, Name: "internet", Kind: KindInternet,
 		Running: true, PublicAddr: InternetHostIP}
+	s.Hosts[PlatformHostID] = platformHost()
+
+	// Load balancers, private link services and endpoints (build_lb.go).
+	buildLoadBalancing(s, balancing, nics)
 
 	s.Reindex()
 	return s

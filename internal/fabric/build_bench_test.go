@@ -166,7 +166,7 @@ func BenchmarkRebuild(b *testing.B) {
 
 func checkLarge(tb testing.TB, s *Snapshot) {
 	tb.Helper()
-	if len(s.VNets) != 1000 || len(s.NICs) != 10000 || len(s.Hosts) != 10001 || len(s.PublicIPs) != 1000 ||
+	if len(s.VNets) != 1000 || len(s.NICs) != 10000 || len(s.Hosts) != 10002 || len(s.PublicIPs) != 1000 ||
 		len(s.Peerings) != 1998 || len(s.PublicRecords) != 1000 || len(s.PublicIPIndex) != 1000 {
 		tb.Fatalf("large topology: %d vnets %d nics %d hosts %d pips %d peerings", len(s.VNets), len(s.NICs), len(s.Hosts), len(s.PublicIPs), len(s.Peerings))
 	}

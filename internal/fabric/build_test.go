@@ -492,7 +492,7 @@ func TestBuildFromProviders(t *testing.T) {
 	}
 
 	// Hosts.
-	if len(s.Hosts) != 5 {
+	if len(s.Hosts) != 6 { // the VMs, the internet and the Azure platform
 		t.Errorf("hosts: %v", s.Hosts)
 	}
 	vmJump := s.Hosts[lower(vmPath("vm-jump"))]
@@ -591,7 +591,7 @@ func TestBuildDangling(t *testing.T) {
 	if c := s.Hosts[lower(vmPath("vm-creating"))]; c == nil || c.Running || c.PowerState != "" {
 		t.Errorf("vm-creating: %+v", c)
 	}
-	if len(s.Hosts) != 3 || len(s.PrivateIPIndex) != 0 {
+	if len(s.Hosts) != 4 || len(s.PrivateIPIndex) != 0 {
 		t.Errorf("hosts %v index %v", s.Hosts, s.PrivateIPIndex)
 	}
 }

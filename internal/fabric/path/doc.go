@@ -78,11 +78,85 @@
 // subject to neither NSGs nor routes: TCP/UDP 53 is Delivered to
 // TargetAzureDNS (the DNS package answers it), anything else is Refused.
 //
+// # Load balancers
+//
+// A destination that is an internal load balancer frontend of the VNet
+// the flow arrives in (Snapshot.FrontendIndex; VnetLocal and peering
+// routes carry it as any private address), or a public IP held by a
+// frontend (PublicIP.Frontend, reached on the Internet), goes to the
+// frontend (hop LoadBalancer: frontend ID and address), then:
+//
+//   - the rule: one for exactly the flow's protocol and port, else one
+//     for protocol All on that port, else an HA ports rule (All, port 0).
+//     None: HostUnreachable, Kind NoLoadBalancingRule (Azure drops it);
+//   - the pool's healthy members, by Query.Health for the rule's probe
+//     (nil Health or a rule without probe: all healthy). No member: Kind
+//     EmptyBackendPool; none healthy: Kind UnhealthyBackends naming the
+//     pool and the probe (both HostUnreachable);
+//   - the member at Query.FlowHash modulo the number of healthy members,
+//     in Key order (Verdict.Backend): the same hash always picks the same
+//     backend while health does not change;
+//   - the member (hop Destination; an IP-based member is the IP
+//     configuration holding its address in its VNet) on the rule's
+//     backend port (the flow's port for HA ports): its inbound NSGs with
+//     the source the backend sees (the client's address for internal
+//     frontends, the Internet or SNAT address for public ones, a NAT IP
+//     through Private Link) and, with floating IP, the frontend address as
+//     the destination (no DNAT); then its host must run and listen. A
+//     Standard SKU public frontend is closed (Kind PublicIPInbound) unless
+//     the member's NIC or subnet has an NSG.
+//
+// Health probes: the source fabric.PlatformHostID (168.63.129.16, a
+// host of Kind KindPlatform; assumed when missing from the snapshot)
+// reaches any backend pool member directly, without routes, subject to
+// the member's inbound NSGs (tag AzureLoadBalancer; the default rule
+// AllowAzureLoadBalancerInBound allows it) and delivered to its listener
+// on Query.Port. Members sharing an address in overlapping VNets are told
+// apart by Query.SourceIPConfig naming the member's Key (else the lowest
+// Key). Other destinations are HostUnreachable.
+//
+// # Private Link
+//
+// A private endpoint adds a /32 system route (next hop type
+// InterfaceEndpoint, listed by EffectiveRoutes and NextHop) to its VNet
+// and to every VNet Connected to it by peering. A /32 user route beats it
+// (equal length); when the endpoint's subnet enables route table
+// policies (privateEndpointNetworkPolicies Enabled or RouteTableEnabled) a
+// user route whose prefix covers the endpoint's VNet address space (not
+// 0.0.0.0/0) invalidates it, and the flow follows the remaining routes.
+// Crossing a peering to the endpoint applies the peering checks as usual.
+//
+// At the endpoint (hop PrivateEndpoint: the endpoint's NIC and address)
+// the subnet's NSGs apply inbound only when privateEndpointNetworkPolicies
+// is Enabled or NetworkSecurityGroupEnabled. Then its connection: only
+// Approved carries traffic. Pending, Rejected and Disconnected (the
+// consumer side's state, or the provider side's when it disagrees with an
+// Approved one) block with Kind PrivateEndpointConnection and Outcome
+// HostUnreachable: the endpoint's route exists but the platform drops the
+// packets, so a client sees its connection time out, as in Azure.
+// Visibility and auto-approval matter only when the connection is
+// requested, not here. Evaluation goes on past a non-Approved connection
+// to list the service's own blocks too.
+//
+// Then the private link service (hop PrivateLinkService: the service's
+// ID and first NAT IP): the verdict carries Endpoint, Service, LinkID,
+// NATIPs (primary first), ProxyProtocol and ConsumerAddr (the consumer's
+// source address), and TranslatedSource becomes the first NAT IP. The
+// flow continues to the service's (first) load balancer frontend as
+// above, with the NAT IP as the source; the backend is looked up in the
+// provider's VNet, so consumer and provider address spaces may overlap. A
+// service without NAT IP or frontend blocks (Kind PrivateLinkService).
+//
+// Private Link is one-way: a connection to a service's NAT IP is
+// NetworkUnreachable (Kind PrivateLinkOneWay); nothing on the provider
+// side can open a connection to the consumer.
+//
 // # Verdicts
 //
 // Hops are Source (the source IP configuration, or the internet vantage's
 // address), a VirtualNetwork hop per VNet entered (resource ID of the
-// VNet), VirtualAppliance, Internet, PublicIP, and Destination (the
+// VNet), VirtualAppliance, Internet, PublicIP, PrivateEndpoint,
+// PrivateLinkService, LoadBalancer, and Destination (the
 // destination IP configuration and private address). Each Block is also
 // listed in the Issues of the hop where it happens. Evaluation goes on
 // after a block whenever the path is still defined (peering flags, NSG
@@ -91,8 +165,10 @@
 // address routed to the Internet, a missing next hop or owner).
 //
 // The Outcome is the worst block's, in this precedence: SourceDown >
-// NetworkUnreachable (Route, Peering, OutboundAccess) > HostUnreachable
-// (NoHost, HostStopped, VirtualAppliance, VirtualNetworkGateway) >
+// NetworkUnreachable (Route, Peering, OutboundAccess, PrivateLinkOneWay) >
+// HostUnreachable (NoHost, HostStopped, VirtualAppliance,
+// VirtualNetworkGateway, NoLoadBalancingRule, EmptyBackendPool,
+// UnhealthyBackends, PrivateEndpointConnection, PrivateLinkService) >
 // DeniedByNSG (NetworkSecurityRule, PublicIPInbound) > Refused
 // (NoListener) > Delivered. A running destination host delivers to its
 // declared listener Ports["<proto>/<port>"], or to the SSH banner on TCP 22

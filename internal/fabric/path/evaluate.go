@@ -157,6 +157,13 @@ func (e *eval) run() {
 	if h == nil {
 		h = s.Hosts[strings.ToLower(q.Source)]
 	}
+	if h == nil && q.Source == fabric.PlatformHostID {
+		h = defaultPlatformHost
+	}
+	if h != nil && h.Kind == fabric.KindPlatform { // load balancer health probes (lb.go)
+		e.fromPlatform(h)
+		return
+	}
 	if h == nil {
 		e.hop(HopTypeSource, "", netip.Addr{})
 		e.block(fabric.SourceDown, KindNoHost, q.Source, "source host %q does not exist", q.Source)
@@ -259,7 +266,7 @@ func (e *eval) forward(ipc *fabric.IPConfig) {
 	for appliances := 0; ; {
 		sn := cur.Subnet
 		vnet := sn.VNet
-		r, ok := selectRoute(sn, dest)
+		r, ok := selectRoute(e.s, sn, dest)
 		if !ok {
 			e.block(fabric.NetworkUnreachable, KindRoute, sn.ID, "no route to %s from subnet %s", dest, subnetName(sn))
 			return
@@ -279,6 +286,12 @@ func (e *eval) forward(ipc *fabric.IPConfig) {
 		case "vnetpeering":
 			e.crossPeering(vnet, r.peering, origSrc)
 			e.arriveInVNet(r.peering.Remote, origSrc)
+			return
+		case "interfaceendpoint": // a private endpoint's /32 (privatelink.go)
+			if r.peering != nil {
+				e.crossPeering(vnet, r.peering, origSrc)
+			}
+			e.toEndpoint(r.endpoint, origSrc)
 			return
 		case "internet":
 			e.toInternet(cur, &r)
@@ -380,7 +393,24 @@ func (e *eval) crossPeering(from *fabric.VNet, p *fabric.Peering, origSrc netip.
 
 // arriveInVNet delivers to the IP configuration holding q.Dest in vnet.
 func (e *eval) arriveInVNet(vnet *fabric.VNet, src netip.Addr) {
+	// An internal load balancer frontend (lb.go).
+	if fe := e.s.FrontendIndex[vnet.ID][e.q.Dest]; fe != nil {
+		e.balance(fe, src)
+		return
+	}
 	dst := e.s.IPConfigAt(vnet, e.q.Dest)
+	if dst != nil && dst.NIC != nil {
+		// Private Link (privatelink.go): an endpoint reached without its
+		// /32 route, or a service's NAT IP (one-way).
+		switch {
+		case dst.NIC.PrivateEndpoint != nil:
+			e.toEndpoint(dst, src)
+			return
+		case dst.NIC.Service != nil:
+			e.oneWay(dst)
+			return
+		}
+	}
 	if dst == nil {
 		e.hop(HopTypeDestination, "", e.q.Dest)
 		e.block(fabric.HostUnreachable, KindNoHost, vnet.ID, "no emulated host has address %s in VNet %s", e.q.Dest, vnet.Name)
@@ -573,6 +603,10 @@ func (e *eval) publicDestination() {
 		return
 	}
 	e.hop(HopTypePublicIP, pip.ID, pip.Addr)
+	if pip.Frontend != nil { // a public load balancer frontend (lb.go)
+		e.balance(pip.Frontend, e.v.TranslatedSource)
+		return
+	}
 	dst := pip.IPConfig
 	if dst == nil {
 		e.block(fabric.HostUnreachable, KindNoHost, pip.ID, "public IP %s (%s) is not associated with a network interface", pip.Name, dest)

@@ -31,6 +31,7 @@ const (
 	rankDefault = iota
 	rankPeering
 	rankVnetLocal
+	rankEndpoint // a private endpoint's /32 (privatelink.go)
 	rankUser
 )
 
@@ -43,6 +44,9 @@ type route struct {
 	peering *fabric.Peering // VNetPeering
 	user    *fabric.Route   // nil for system routes
 	table   *fabric.RouteTable
+	// endpoint is the private endpoint's IP configuration of an
+	// InterfaceEndpoint route (its peering, if remote, in peering).
+	endpoint *fabric.IPConfig
 }
 
 func (r *route) better(than *route) bool {
@@ -120,7 +124,7 @@ func hasFamily(ps []netip.Prefix, v6 bool) bool {
 // selectRoute picks the route a subnet uses for dest: longest prefix, then
 // user over system. ok is false when no route matches (an IPv6
 // destination from an IPv4-only VNet).
-func selectRoute(sn *fabric.Subnet, dest netip.Addr) (best route, ok bool) {
+func selectRoute(s *fabric.Snapshot, sn *fabric.Subnet, dest netip.Addr) (best route, ok bool) {
 	consider := func(c route) {
 		if !ok || c.better(&best) {
 			best, ok = c, true
@@ -143,6 +147,9 @@ func selectRoute(sn *fabric.Subnet, dest netip.Addr) (best route, ok bool) {
 				}
 			}
 		}
+	}
+	if r, found := endpointRoute(s, sn, dest); found {
+		consider(r)
 	}
 	if dest.Is4() {
 		consider(route{prefix: internetV4, rank: rankDefault, hopType: HopInternet})
@@ -244,6 +251,14 @@ func EffectiveRoutes(s *fabric.Snapshot, ipc *fabric.IPConfig) []EffectiveRoute 
 			out = append(out, system(p, HopNone))
 		}
 	}
+	// Private endpoints' /32 routes (privatelink.go).
+	for _, er := range endpointRoutes(s, sn) {
+		r := system(er.prefix, HopInterfaceEndpoint)
+		if er.invalid {
+			r.State = StateInvalid
+		}
+		out = append(out, r)
+	}
 	if rt != nil {
 		for _, ur := range rt.Routes {
 			e := EffectiveRoute{
@@ -282,7 +297,7 @@ func NextHop(s *fabric.Snapshot, ipc *fabric.IPConfig, dest netip.Addr) NextHopR
 	if ipc == nil || ipc.Subnet == nil {
 		return NextHopResult{NextHopType: HopNone, RouteTableID: SystemRouteTableID}
 	}
-	r, ok := selectRoute(ipc.Subnet, dest)
+	r, ok := selectRoute(s, ipc.Subnet, dest)
 	if !ok {
 		return NextHopResult{NextHopType: HopNone, RouteTableID: SystemRouteTableID}
 	}
