@@ -73,10 +73,13 @@ func newDataPlane(cfg fabricConfig) (_ *dataPlane, err error) {
 		Token:    dp.token,
 		Log:      cfg.log.With("component", "proxy"),
 	})
-	if dp.socks, err = net.Listen("tcp", cfg.socksListen); err != nil {
+	// Loopback listeners: no TCP keep-alive probes (saves setsockopt calls
+	// per accepted connection).
+	lc := net.ListenConfig{KeepAlive: -1}
+	if dp.socks, err = lc.Listen(context.Background(), "tcp", cfg.socksListen); err != nil {
 		return nil, fmt.Errorf("listen on %s (--socks-listen): %w", cfg.socksListen, err)
 	}
-	if dp.http, err = net.Listen("tcp", cfg.httpListen); err != nil {
+	if dp.http, err = lc.Listen(context.Background(), "tcp", cfg.httpListen); err != nil {
 		_ = dp.socks.Close()
 		return nil, fmt.Errorf("listen on %s (--http-proxy-listen): %w", cfg.httpListen, err)
 	}

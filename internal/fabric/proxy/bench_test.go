@@ -169,3 +169,74 @@ func BenchmarkSOCKSThroughput(b *testing.B) {
 	b.Run("direct", func(b *testing.B) { run(b, func() (net.Conn, error) { return e.directDial(e.sink) }) })
 	b.Run("socks5", func(b *testing.B) { run(b, func() (net.Conn, error) { return e.dialer.Dial("tcp", e.sinkDest) }) })
 }
+
+// BenchmarkSOCKSConnectParallel is BenchmarkSOCKSConnect with 8 clients
+// per GOMAXPROCS (16 on two cores), the CPU-bound case, next to a
+// minimal Go relay (no SOCKS, no policy) in front of the same echo
+// listener.
+func BenchmarkSOCKSConnectParallel(b *testing.B) {
+	e := newBenchEnv(b)
+	relay := startRelay(b, e.echo)
+	run := func(b *testing.B, dial func() (net.Conn, error)) {
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			one := make([]byte, 1)
+			for pb.Next() {
+				c, err := dial()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := c.Write(one); err != nil {
+					b.Error(err)
+				}
+				if _, err := io.ReadFull(c, one); err != nil {
+					b.Error(err)
+				}
+				c.Close()
+			}
+		})
+	}
+	b.Run("direct", func(b *testing.B) { run(b, func() (net.Conn, error) { return e.directDial(e.echo) }) })
+	b.Run("go-relay", func(b *testing.B) { run(b, func() (net.Conn, error) { return e.directDial(relay) }) })
+	b.Run("socks5", func(b *testing.B) { run(b, func() (net.Conn, error) { return e.dialer.Dial("tcp", e.echoDest) }) })
+}
+
+// startRelay starts a minimal Go TCP relay to backend: io.Copy both ways
+// between the two *net.TCPConn, half-closing on EOF.
+func startRelay(t testing.TB, backend string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				t, err := net.Dial("tcp", backend)
+				if err != nil {
+					return
+				}
+				defer t.Close()
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					if _, err := io.Copy(t, c); err == nil {
+						_ = t.(*net.TCPConn).CloseWrite()
+					}
+				}()
+				if _, err := io.Copy(c, t); err == nil {
+					_ = c.(*net.TCPConn).CloseWrite()
+				}
+				<-done
+			}()
+		}
+	}()
+	return l.Addr().String()
+}

@@ -369,6 +369,20 @@ func newEnv(t *testing.T) *env {
 	e.socks, e.http = ls.Addr().String(), lh.Addr().String()
 	go func() { e.serveErr <- e.p.ServeSOCKS(ls) }()
 	go func() { e.serveErr <- e.p.ServeHTTP(lh) }()
+	// Wait until both serve: a test that ends before then would close
+	// the proxy first, and a Serve called after Close returns an error.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		e.p.mu.Lock()
+		serving := len(e.p.listeners) == 1 && len(e.p.servers) == 1
+		e.p.mu.Unlock()
+		if serving {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the proxies did not start serving")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	t.Cleanup(func() {
 		if err := e.p.Close(); err != nil {
 			t.Errorf("Close: %v", err)

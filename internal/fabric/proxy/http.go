@@ -70,7 +70,7 @@ func (p *Proxy) handleHTTP(w http.ResponseWriter, r *http.Request) {
 		proxyAuthRequired(w, "send the vantage as the user name and the proxy token as the password (Proxy-Authorization: Basic)")
 		return
 	}
-	h, err := p.checkCredentials(user, password)
+	h, err := p.checkCredentials(user, []byte(password))
 	if err != nil {
 		p.log.Warn("http proxy auth failed: "+err.Error(), "remote", r.RemoteAddr)
 		proxyAuthRequired(w, err.Error())
@@ -109,7 +109,7 @@ func (p *Proxy) handleConnect(w http.ResponseWriter, r *http.Request, h *fabric.
 		writeRefusal(w, h.Name, re)
 		return
 	}
-	target, f, err := p.connect(p.ctx, "http-connect", d, nil)
+	target, f, err := p.connect(dialContext, "http-connect", d, nil)
 	if err != nil {
 		http.Error(w, "privlink proxy: "+err.Error(), http.StatusBadGateway)
 		return

@@ -83,6 +83,9 @@ type Proxy struct {
 	cfg    Config
 	log    *slog.Logger
 	dialer net.Dialer
+	token  []byte // cfg.Token
+
+	vantages vantageCache
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -120,9 +123,12 @@ func New(cfg Config) *Proxy {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
-		cfg:       cfg,
-		log:       log,
-		dialer:    net.Dialer{Timeout: cfg.DialTimeout},
+		cfg: cfg,
+		log: log,
+		// Targets are loopback listeners: TCP keep-alive probes would
+		// never find a dead peer the kernel has not already reset.
+		dialer:    net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: -1},
+		token:     []byte(cfg.Token),
 		ctx:       ctx,
 		cancel:    cancel,
 		listeners: map[net.Listener]struct{}{},
@@ -275,13 +281,52 @@ func LookupVantage(s *fabric.Snapshot, name string) (*fabric.Host, error) {
 	return nil, fmt.Errorf("vantage '%s' is ambiguous: %s; use the resource ID", name, strings.Join(ids, ", "))
 }
 
+// vantageCache remembers the vantages clients named in one snapshot, by
+// the user name exactly as sent, so that a connection does not repeat
+// LookupVantage (case folding, name index) for every new connection. A
+// new snapshot starts a new cache; only successful lookups are kept.
+type vantageCache struct {
+	mu     sync.Mutex
+	snap   *fabric.Snapshot
+	byName map[string]*fabric.Host
+}
+
+// vantageCacheMax bounds the user names remembered per snapshot.
+const vantageCacheMax = 1024
+
+// lookupVantage is LookupVantage through the cache.
+func (p *Proxy) lookupVantage(s *fabric.Snapshot, name string) (*fabric.Host, error) {
+	vc := &p.vantages
+	vc.mu.Lock()
+	if vc.snap == s && s != nil {
+		if h, ok := vc.byName[name]; ok {
+			vc.mu.Unlock()
+			return h, nil
+		}
+	}
+	vc.mu.Unlock()
+	h, err := LookupVantage(s, name)
+	if err != nil {
+		return nil, err
+	}
+	vc.mu.Lock()
+	if vc.snap != s {
+		vc.snap, vc.byName = s, make(map[string]*fabric.Host)
+	}
+	if len(vc.byName) < vantageCacheMax {
+		vc.byName[name] = h
+	}
+	vc.mu.Unlock()
+	return h, nil
+}
+
 // checkCredentials authenticates a proxy user: the vantage must exist and
 // the password must be the token. The error says why, for the log.
-func (p *Proxy) checkCredentials(user, password string) (*fabric.Host, error) {
-	if p.cfg.Token == "" || subtle.ConstantTimeCompare([]byte(password), []byte(p.cfg.Token)) != 1 {
+func (p *Proxy) checkCredentials(user string, password []byte) (*fabric.Host, error) {
+	if len(p.token) == 0 || subtle.ConstantTimeCompare(password, p.token) != 1 {
 		return nil, fmt.Errorf("wrong token for vantage %q", user)
 	}
-	h, err := LookupVantage(p.cfg.Source.Current(), user)
+	h, err := p.lookupVantage(p.cfg.Source.Current(), user)
 	if err != nil && p.cfg.Sync != nil {
 		// The vantage may have been created a moment ago: wait for the
 		// snapshot to catch up with the store, then look again.
@@ -289,7 +334,7 @@ func (p *Proxy) checkCredentials(user, password string) (*fabric.Host, error) {
 		serr := p.cfg.Sync(ctx)
 		cancel()
 		if serr == nil {
-			h, err = LookupVantage(p.cfg.Source.Current(), user)
+			h, err = p.lookupVantage(p.cfg.Source.Current(), user)
 		}
 	}
 	if err != nil {
@@ -375,9 +420,10 @@ func (d *decision) refusal() *RefusedError {
 
 // decide runs the fence, the vantage lookup, the resolution and the
 // evaluation for a new TCP connection from vantage to host:port.
-func (p *Proxy) decide(ctx context.Context, vantage, host string, port int) *decision {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.DialTimeout)
-	defer cancel()
+func (p *Proxy) decide(parent context.Context, vantage, host string, port int) *decision {
+	lt := newLazyTimeout(parent, p.cfg.DialTimeout)
+	defer lt.release()
+	var ctx context.Context = lt
 	d := &decision{dest: net.JoinHostPort(host, strconv.Itoa(port))}
 	if p.cfg.Sync != nil {
 		if err := p.cfg.Sync(ctx); err != nil {
@@ -385,7 +431,7 @@ func (p *Proxy) decide(ctx context.Context, vantage, host string, port int) *dec
 		}
 	}
 	s := p.cfg.Source.Current()
-	h, err := LookupVantage(s, vantage)
+	h, err := p.lookupVantage(s, vantage)
 	if err != nil {
 		d.verdict = fabric.Verdict{Outcome: fabric.SourceDown, Blocks: []fabric.Block{{Kind: "NoHost", Reason: err.Error()}}}
 		return d
@@ -487,6 +533,13 @@ func checkTarget(target string) error {
 	return nil
 }
 
+// dialContext is the context of the listeners' dials to their targets.
+// Those are bounded by Config.DialTimeout (the dialer's Timeout) but not
+// tied to the proxy's own context: linking every dial to that shared
+// context costs a lock on it per connection, and a dial that completes
+// after Close is refused by addFlow anyway.
+var dialContext = context.Background()
+
 // connect opens the target of a delivered decision and registers the
 // flow. client, when set, is closed with the flow.
 func (p *Proxy) connect(ctx context.Context, via string, d *decision, client net.Conn) (net.Conn, *flow, error) {
@@ -516,6 +569,9 @@ func (p *Proxy) connect(ctx context.Context, via string, d *decision, client net
 			p.log.Error("refusing to dial the verdict's target", "via", via, "vantage", d.vantage.ID, "dest", d.dest, "error", err)
 			return nil, nil, err
 		}
+		// Not Dialer.DialTCP (which skips the resolver): given no local
+		// address it binds port 0 explicitly, and TIME_WAIT sockets of a
+		// busy target exhaust that, where connect(2) alone reuses them.
 		c, err := p.dialer.DialContext(ctx, "tcp", v.TargetAddr)
 		if err != nil {
 			p.log.Warn("the listener standing for the destination does not answer",
@@ -533,8 +589,10 @@ func (p *Proxy) connect(ctx context.Context, via string, d *decision, client net
 		_ = f.closeAll()
 		return nil, nil, fmt.Errorf("connect to %s: host unreachable: %s", d.dest, reason)
 	}
-	p.log.Debug("flow opened", "id", f.info.ID, "via", via, "vantage", d.vantage.ID,
-		"dest", d.dest, "addr", d.addr, "target", v.TargetAddr)
+	if p.log.Enabled(ctx, slog.LevelDebug) {
+		p.log.Debug("flow opened", "id", f.info.ID, "via", via, "vantage", d.vantage.ID,
+			"dest", d.dest, "addr", d.addr, "target", v.TargetAddr)
+	}
 	return target, f, nil
 }
 
@@ -611,7 +669,7 @@ func (p *Proxy) endFlow(f *flow, why string) {
 	delete(p.flows, f.info.ID)
 	p.mu.Unlock()
 	_ = f.closeAll()
-	if live {
+	if live && p.log.Enabled(p.ctx, slog.LevelDebug) {
 		p.log.Debug("flow closed", "id", f.info.ID, "via", f.info.Via, "vantage", f.info.SourceHost,
 			"dest", f.info.Dest, "reason", why, "duration", time.Since(f.info.Started))
 	}

@@ -235,7 +235,7 @@ func TestEmptyTokenLetsNobodyIn(t *testing.T) {
 	p := New(Config{Source: fabric.StaticSource{S: buildSnapshot(1, nil)},
 		Evaluate: (&fakeEval{}).Evaluate, Resolve: (&fakeResolver{}).Resolve})
 	defer p.Close()
-	if _, err := p.checkCredentials("vm1", ""); err == nil {
+	if _, err := p.checkCredentials("vm1", nil); err == nil {
 		t.Fatal("empty token accepted")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -31,29 +32,105 @@ type closeWriter interface{ CloseWrite() error }
 // splice copies both ways between a client and a target until both
 // directions end. A direction that reaches EOF half-closes its
 // destination (CloseWrite) and the other direction goes on; an error in
-// either direction closes both. Both are closed on return.
+// either direction closes both. Both are closed on return. The calling
+// goroutine copies target to client; one more goroutine copies the other
+// way.
 func splice(client, target net.Conn) {
-	done := make(chan error, 2)
-	cp := func(dst, src net.Conn) {
-		_, err := io.Copy(dst, src)
-		if err == nil {
-			if cw, ok := dst.(closeWriter); ok {
-				err = cw.CloseWrite()
-			} else {
-				err = dst.Close()
+	var st spliceState
+	closeBoth := func() {
+		if st.closed.CompareAndSwap(false, true) {
+			_ = client.Close()
+			_ = target.Close()
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		if err := st.copyHalf(target, client); err != nil {
+			closeBoth()
+		}
+		close(done)
+	}()
+	if err := st.copyHalf(client, target); err != nil {
+		closeBoth()
+	}
+	<-done
+	closeBoth()
+}
+
+// spliceState is what the two directions of a splice share.
+type spliceState struct {
+	closed atomic.Bool  // both connections closed
+	ended  atomic.Int32 // directions that reached EOF
+}
+
+// copyHalf copies src to dst until src's EOF, then half-closes dst (or
+// closes it when it cannot half-close). When the other direction has
+// ended already, both connections are about to be closed, which sends
+// the same FIN: the half-close is skipped.
+func (st *spliceState) copyHalf(dst, src net.Conn) error {
+	if err := copyAuto(dst, src); err != nil {
+		return err
+	}
+	if st.ended.Add(1) == 2 {
+		return nil
+	}
+	if cw, ok := dst.(closeWriter); ok {
+		return cw.CloseWrite()
+	}
+	return dst.Close()
+}
+
+// copyBufSize is the user-space buffer of a direction. A read that fills
+// it marks the direction as bulk (HAProxy's splice-auto uses the same
+// test with its 16 KiB buffers).
+const copyBufSize = 16 << 10
+
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// tcpOf returns the TCP socket under c, or nil.
+func tcpOf(c net.Conn) *net.TCPConn {
+	switch x := c.(type) {
+	case *net.TCPConn:
+		return x
+	case *flowConn:
+		return x.TCPConn
+	}
+	return nil
+}
+
+// copyAuto copies src to dst until src's EOF (nil) or an error, the way
+// HAProxy's "option splice-auto" does: through a small user-space buffer
+// while reads come in short (handshakes, requests, interactive traffic:
+// one read and one write per chunk), and with splice(2) once a read fills
+// the buffer (bulk data: no copies through user space), when both ends
+// are TCP sockets. Splicing a few bytes would cost a pipe and twice the
+// system calls.
+func copyAuto(dst, src net.Conn) error {
+	bp := copyBufPool.Get().(*[]byte)
+	buf := *bp
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				copyBufPool.Put(bp)
+				return werr
 			}
 		}
-		done <- err
-	}
-	go cp(target, client)
-	go cp(client, target)
-	for range 2 {
-		if err := <-done; err != nil {
-			break
+		if rerr != nil {
+			copyBufPool.Put(bp)
+			if rerr == io.EOF {
+				return nil
+			}
+			return rerr
+		}
+		if n == len(buf) {
+			if d, s := tcpOf(dst), tcpOf(src); d != nil && s != nil {
+				copyBufPool.Put(bp)
+				_, err := d.ReadFrom(s) // splice(2)
+				return err
+			}
 		}
 	}
-	_ = client.Close()
-	_ = target.Close()
 }
 
 // bannerConn is the built-in SSH answer on port 22: an in-process server
