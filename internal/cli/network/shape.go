@@ -206,6 +206,11 @@ func mustLoadSDK() map[string][]sdkAttr {
 	return out
 }
 
+// SDKOutput renders a decoded ARM body (or a list of them) as az 2.45
+// prints the named azure-mgmt-network model (for command packages outside
+// this one, e.g. private link services and endpoints).
+func SDKOutput(model string, v any) any { return sdkOutput(model, v) }
+
 // sdkOutput renders a decoded ARM body (or a list of them) as az 2.45
 // prints the named azure-mgmt-network model.
 func sdkOutput(model string, v any) any {

@@ -3,6 +3,7 @@ package privatelink
 import (
 	"github.com/privlink/privlink/internal/cli/arm"
 	"github.com/privlink/privlink/internal/cli/core"
+	"github.com/privlink/privlink/internal/cli/network"
 )
 
 // APIVersion is what az 2.45 sends for privateLinkServices and
@@ -28,10 +29,71 @@ var (
 // Groups returns the command groups.
 func Groups() []*core.Group {
 	return []*core.Group{
-		plsGroup(), plsConnGroup(),
-		endpointGroup(), zoneGroupGroup(),
-		connectionGroup(),
+		sdkGroup(plsGroup(), "PrivateLinkService"), sdkGroup(plsConnGroup(), "PrivateEndpointConnection"),
+		sdkGroup(endpointGroup(), "PrivateEndpoint"), zoneGroupGroup(),
+		sdkGroup(connectionGroup(), "PrivateEndpointConnection"),
 	}
+}
+
+// envelope are the keys of an ARM body outside "properties".
+var envelope = map[string]bool{"id": true, "name": true, "type": true, "location": true, "tags": true,
+	"etag": true, "extendedLocation": true, "systemData": true, "resourceGroup": true}
+
+// sdkGroup makes a group's commands print what az 2.45 prints for these
+// SDK-based commands: the azure-mgmt-network model (nested properties
+// flattened, Python attribute names such as privateIpAddress, every
+// attribute present).
+func sdkGroup(g *core.Group, model string) *core.Group {
+	for _, cmd := range g.Commands {
+		run := cmd.Run
+		cmd.Run = func(c *core.Context) (any, error) {
+			v, err := run(c)
+			if err != nil || v == nil {
+				return v, err
+			}
+			return sdkRender(model, v), nil
+		}
+	}
+	return g
+}
+
+// sdkRender renders a resource, or a list of them, that the command
+// returned flattened; anything else (e.g. a visibility answer) is left as is.
+func sdkRender(model string, v any) any {
+	switch t := v.(type) {
+	case []any:
+		out := make([]any, 0, len(t))
+		for _, e := range t {
+			out = append(out, sdkRender(model, e))
+		}
+		return out
+	case map[string]any:
+		if _, ok := t["id"].(string); !ok {
+			return v
+		}
+		body := map[string]any{}
+		props := map[string]any{}
+		for k, val := range t {
+			if envelope[k] {
+				body[k] = val
+			} else {
+				props[k] = val
+			}
+		}
+		if p, ok := t["properties"].(map[string]any); ok {
+			props = p
+		}
+		body["properties"] = props
+		out, _ := network.SDKOutput(model, body).(map[string]any)
+		if out == nil {
+			return v
+		}
+		if rg, ok := t["resourceGroup"]; ok {
+			out["resourceGroup"] = rg
+		}
+		return out
+	}
+	return v
 }
 
 // subnetID resolves --subnet (name with --vnet-name, or ID).

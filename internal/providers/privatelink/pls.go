@@ -294,7 +294,7 @@ func putPLS(ctx context.Context, op *arm.PutOp) error {
 
 	// Alias, fixed at creation.
 	if out.Alias == "" {
-		out.Alias = strings.ToLower(op.ID.Name()) + "." + newGUID() + "." + location + aliasSuffix
+		out.Alias = op.ID.Name() + "." + newGUID() + "." + location + aliasSuffix
 		t.Raw().Put(aliasKeys+strings.ToLower(out.Alias), []byte(plsID))
 	}
 	b, err := json.Marshal(internal)

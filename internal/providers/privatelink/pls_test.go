@@ -100,7 +100,7 @@ func TestPrivateLinkServiceValidation(t *testing.T) {
 	e.must(http.StatusCreated, http.MethodPut, pls, body)
 	got := e.get(pls)
 	alias := str(got, "properties", "alias")
-	if !regexp.MustCompile(`^mypls\.[0-9a-f-]{36}\.eastus\.azure\.privatelinkservice$`).MatchString(alias) {
+	if !regexp.MustCompile(`^MyPls\.[0-9a-f-]{36}\.eastus\.azure\.privatelinkservice$`).MatchString(alias) {
 		t.Fatalf("alias %q", alias)
 	}
 	if str(got, "properties", "ipConfigurations", 1, "properties", "privateIPAddress") != "10.0.1.100" ||
