@@ -12,23 +12,33 @@
 //     right after an ARM write sees that write;
 //  2. resolves a host name in the vantage's DNS view (Config.Resolve);
 //  3. asks the evaluator (Config.Evaluate, path.Evaluate in the daemon)
-//     for a fabric.Verdict;
-//  4. when the verdict is Delivered, dials the real loopback listener that
-//     stands for the destination (Verdict.TargetAddr), or answers with the
+//     for a fabric.Verdict, with Query.FlowHash set from the connection's
+//     5-tuple (see "Flow hash" below);
+//  4. when the verdict is Delivered, allocates a source NAT port when the
+//     flow goes through a private link service, dials the real loopback
+//     listener that stands for the destination (Verdict.TargetAddr) from
+//     the loopback stand-in of the translated source, writes the PROXY
+//     protocol v2 header when the service asks for it, or answers with the
 //     built-in SSH banner ("ssh-banner"), and splices the two connections;
 //     otherwise it refuses in the protocol's terms and logs the verdict's
 //     block reasons.
 //
 // Outcomes map to SOCKS5 replies (RFC 1928) and HTTP statuses as follows:
 //
-//	Outcome             SOCKS5 reply                         HTTP CONNECT / absolute URI
-//	Delivered           0x00 succeeded                       200 / the origin's response
-//	DeniedByNSG         0x02 connection not allowed by ruleset 403
-//	NetworkUnreachable  0x03 network unreachable             502
-//	HostUnreachable     0x04 host unreachable                502
-//	SourceDown          0x04 host unreachable                502
-//	(name not resolved) 0x04 host unreachable                502
-//	Refused             0x05 connection refused              502
+//	Outcome               SOCKS5 reply                           HTTP CONNECT / absolute URI
+//	Delivered             0x00 succeeded                         200 / the origin's response
+//	DeniedByNSG           0x02 connection not allowed by ruleset 403
+//	NetworkUnreachable    0x03 network unreachable               502
+//	HostUnreachable       0x04 host unreachable                  502
+//	SourceDown            0x04 host unreachable                  502
+//	(name not resolved)   0x04 host unreachable                  502
+//	(NAT port exhaustion) 0x04 host unreachable                  502
+//	Refused               0x05 connection refused                502
+//
+// Private Link blocks follow their outcome: a private endpoint connection
+// that is not Approved (Kind PrivateEndpointConnection) is HostUnreachable,
+// so 0x04 / 502 with the reason; a connection to a service's NAT IP (Kind
+// PrivateLinkOneWay) is NetworkUnreachable, 0x03 / 502.
 //
 // Clients should let the proxy resolve names (curl: socks5h://, or
 // https_proxy=http://...; ssh: a ProxyCommand that sends the name), since
@@ -40,7 +50,64 @@
 // Every spliced connection is a flow (Proxy.Flows). Flows are stateful like
 // Azure's: a security rule change does not cut an established flow, but a
 // new snapshot in which the flow's source or destination host is missing or
-// not running closes it at once.
+// not running closes it at once. Likewise a flow through a private endpoint
+// is closed when a new snapshot shows its endpoint connection no longer
+// Approved on either side (the owner rejected or removed it, or the
+// consumer's side says so) or the endpoint or the service gone: in Azure,
+// rejecting a connection stops its traffic.
+//
+// # Flow hash
+//
+// Query.FlowHash is a hash (hash/maphash, with a seed per Proxy) of the
+// real connection's 5-tuple: the client's address and port as the proxy
+// accepted them (SOCKS and HTTP CONNECT: the client's TCP connection; an
+// absolute-URI request: the client connection that carried it), the
+// destination address as resolved in the vantage's view and its port, and
+// the protocol. One connection therefore always lands on one load
+// balancer backend (the evaluator takes the hash modulo the healthy
+// members), and connections from different client ports spread. Dial has
+// no client connection: it uses 127.0.0.1 and a synthetic ephemeral port
+// (49152-65535, in turn), which also stands in for the client port in the
+// PROXY header.
+//
+// # What the target sees
+//
+// The proxy binds its dial to the target to a loopback address that
+// encodes the source the destination sees (Verdict.TranslatedSource, or
+// the NAT IP allocated through a private link service): for an IPv4
+// source a.b.c.d it binds 127.b.c.d (LoopbackFor), since all of
+// 127.0.0.0/8 is local on Linux. A listener on 127.0.0.1 thus sees the
+// peer 127.0.1.4 for a VM at 10.0.1.4, and 127.224.10.10 for a flow
+// through a private link service whose NAT IP is 10.224.10.10. The
+// socket is bound with IP_BIND_ADDRESS_NO_PORT, so the kernel picks the
+// port at connect(2), per 4-tuple. An IPv6 source, or a bind that fails,
+// gives an unbound dial (logged at debug; FlowInfo.Bound tells).
+//
+// # Private Link
+//
+// Source NAT: a flow through a private link service (Verdict.Service)
+// takes a port on one of Verdict.NATIPs towards the chosen backend
+// (Verdict.Backend.Key): each NAT IP offers Config.NATPortsPerIP ports per
+// backend (default 64,000, Azure's "64k ports per NAT IP per backend");
+// the primary NAT IP first, the next one when it is full. The port is
+// released when the flow closes. The count is the emulation of Azure's
+// limit; the port the target observes is the kernel's ephemeral port on
+// the NAT IP's loopback stand-in. When every NAT IP is full the connection
+// is refused as HostUnreachable (SOCKS 0x04, the reply of the other
+// platform drops; HTTP 502) with Block Kind NATPortExhaustion and the
+// reason "private link service <name>: NAT port exhaustion: all <n> NAT
+// IPs have <k> ports in use towards backend <member>; add NAT IP
+// configurations", logged at warning. Proxy.NATUsage lists the ports in
+// use and Proxy.NATExhaustions counts the refusals per service.
+//
+// PROXY protocol v2 (Verdict.ProxyProtocol, the service's
+// enableProxyProtocol): before any client byte the backend connection
+// receives a header written with github.com/pires/go-proxyproto: command
+// PROXY, TCP over IPv4, source Verdict.ConsumerAddr with the client's real
+// ephemeral port, destination the endpoint's address and port as the
+// consumer dialled them, and TLV 0xEE of value 0x01 followed by
+// Verdict.LinkID as uint32 little-endian (EE 00 05 01 L0 L1 L2 L3). The
+// bulk after the header is spliced as usual.
 //
 // # Implementation notes
 //

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -61,7 +62,14 @@ func proxyAuth(r *http.Request) (user, password string, ok bool) {
 	return strings.Cut(string(raw), ":")
 }
 
-type vantageKey struct{}
+// fwdKey is the context key of an absolute-URI request's vantage and
+// real client, for forwardDial.
+type fwdKey struct{}
+
+type fwdInfo struct {
+	vantage string
+	client  netip.AddrPort
+}
 
 func (p *Proxy) handleHTTP(w http.ResponseWriter, r *http.Request) {
 	user, password, ok := proxyAuth(r)
@@ -80,7 +88,7 @@ func (p *Proxy) handleHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodConnect:
 		p.handleConnect(w, r, h)
 	case r.URL.IsAbs() && (r.URL.Scheme == "http" || r.URL.Scheme == "https"):
-		ctx := context.WithValue(r.Context(), vantageKey{}, h.ID)
+		ctx := context.WithValue(r.Context(), fwdKey{}, fwdInfo{vantage: h.ID, client: remoteAddrPort(r)})
 		p.httpFwd.ServeHTTP(w, r.WithContext(ctx))
 	default:
 		http.Error(w, "privlink proxy: only CONNECT host:port and absolute-URI (http://host/path) requests are proxied", http.StatusBadRequest)
@@ -103,13 +111,18 @@ func (p *Proxy) handleConnect(w http.ResponseWriter, r *http.Request, h *fabric.
 		http.Error(w, fmt.Sprintf("privlink proxy: CONNECT target %q has an invalid port", r.Host), http.StatusBadRequest)
 		return
 	}
-	d := p.decide(r.Context(), h.ID, host, port)
+	d := p.decide(r.Context(), h.ID, host, port, remoteAddrPort(r))
 	if re := d.refusal(); re != nil {
 		p.logRefusal("http-connect", d)
 		writeRefusal(w, h.Name, re)
 		return
 	}
 	target, f, err := p.connect(dialContext, "http-connect", d, nil)
+	var re *RefusedError
+	if errors.As(err, &re) {
+		writeRefusal(w, h.Name, re) // NAT port exhaustion
+		return
+	}
 	if err != nil {
 		http.Error(w, "privlink proxy: "+err.Error(), http.StatusBadGateway)
 		return
@@ -143,6 +156,15 @@ func (p *Proxy) handleConnect(w http.ResponseWriter, r *http.Request, h *fabric.
 		}
 	}
 	splice(client, target)
+}
+
+// remoteAddrPort is the real client of an HTTP request.
+func remoteAddrPort(r *http.Request) netip.AddrPort {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // writeRefusal answers a connection the fabric does not deliver: 403 when
@@ -196,7 +218,7 @@ func (p *Proxy) newForwarder() *httputil.ReverseProxy {
 }
 
 func (p *Proxy) forwardDial(ctx context.Context, _, addr string) (net.Conn, error) {
-	vantage, _ := ctx.Value(vantageKey{}).(string)
+	fi, _ := ctx.Value(fwdKey{}).(fwdInfo)
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("forward to %q: %w", addr, err)
@@ -205,7 +227,7 @@ func (p *Proxy) forwardDial(ctx context.Context, _, addr string) (net.Conn, erro
 	if err != nil {
 		return nil, fmt.Errorf("forward to %q: invalid port", addr)
 	}
-	d := p.decide(ctx, vantage, host, port)
+	d := p.decide(ctx, fi.vantage, host, port, fi.client)
 	if re := d.refusal(); re != nil {
 		p.logRefusal("http", d)
 		return nil, re

@@ -6,16 +6,20 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/privlink/privlink/internal/fabric"
@@ -54,6 +58,10 @@ type Config struct {
 	// DialTimeout bounds the decision (fence, DNS, evaluation) and the
 	// dial of the real target, each; zero means DefaultDialTimeout.
 	DialTimeout time.Duration
+	// NATPortsPerIP is how many source ports each NAT IP of a private
+	// link service offers towards one backend; zero means
+	// DefaultNATPortsPerIP (Azure's 64k). Tests lower it to exhaust it.
+	NATPortsPerIP int
 }
 
 // FlowInfo describes a live flow for diagnostics.
@@ -75,6 +83,20 @@ type FlowInfo struct {
 	Target string
 	// Started is when the flow was established.
 	Started time.Time
+	// Client is the real client's address and port (for Dial, a
+	// synthetic ephemeral port on 127.0.0.1).
+	Client netip.AddrPort
+	// Source is the source address the target sees (Verdict's
+	// TranslatedSource, or the NAT IP allocated through a private link
+	// service); the real dial binds to its loopback stand-in when Bound.
+	Source netip.Addr
+	Bound  bool
+	// PrivateEndpoint and PrivateLinkService are the resource IDs the
+	// flow went through ("" when not through Private Link); Backend is
+	// the load balancer member (BackendMember.Key) it landed on.
+	PrivateEndpoint    string
+	PrivateLinkService string
+	Backend            string
 }
 
 // Proxy is the set of ingress proxies sharing one decision path and one
@@ -84,6 +106,10 @@ type Proxy struct {
 	log    *slog.Logger
 	dialer net.Dialer
 	token  []byte // cfg.Token
+	seed   maphash.Seed
+	nat    natTable
+	// dialPorts numbers the synthetic client ports of Dial's flows.
+	dialPorts atomic.Uint32
 
 	vantages vantageCache
 
@@ -135,7 +161,9 @@ func New(cfg Config) *Proxy {
 		servers:   map[*http.Server]struct{}{},
 		handshake: map[net.Conn]struct{}{},
 		flows:     map[uint64]*flow{},
+		seed:      maphash.MakeSeed(),
 	}
+	p.nat.limit = cmp.Or(cfg.NATPortsPerIP, DefaultNATPortsPerIP)
 	p.httpFwd = p.newForwarder()
 	p.unsub = cfg.Source.Subscribe(p.onSnapshot)
 	return p
@@ -404,6 +432,7 @@ type decision struct {
 	dest    string       // as asked, host:port
 	name    string       // the host name asked for, "" for an address
 	addr    netip.AddrPort
+	client  netip.AddrPort // the real client (FlowHash, PROXY v2 source port)
 	verdict fabric.Verdict
 }
 
@@ -419,12 +448,14 @@ func (d *decision) refusal() *RefusedError {
 }
 
 // decide runs the fence, the vantage lookup, the resolution and the
-// evaluation for a new TCP connection from vantage to host:port.
-func (p *Proxy) decide(parent context.Context, vantage, host string, port int) *decision {
+// evaluation for a new TCP connection from vantage to host:port. client
+// is the real client's address and port: the flow hash covers it, so one
+// connection sticks to one load balancer backend and others spread.
+func (p *Proxy) decide(parent context.Context, vantage, host string, port int, client netip.AddrPort) *decision {
 	lt := newLazyTimeout(parent, p.cfg.DialTimeout)
 	defer lt.release()
 	var ctx context.Context = lt
-	d := &decision{dest: net.JoinHostPort(host, strconv.Itoa(port))}
+	d := &decision{dest: net.JoinHostPort(host, strconv.Itoa(port)), client: client}
 	if p.cfg.Sync != nil {
 		if err := p.cfg.Sync(ctx); err != nil {
 			p.log.Warn("read-your-writes fence failed; deciding on the current snapshot", "error", err)
@@ -463,7 +494,9 @@ func (p *Proxy) decide(parent context.Context, vantage, host string, port int) *
 	// delivered address wins, else the first address's verdict stands.
 	for i, a := range addrs {
 		a = a.Unmap()
-		v := p.cfg.Evaluate(s, fabric.Query{Source: h.ID, Dest: a, Protocol: fabric.TCP, Port: port})
+		dst := netip.AddrPortFrom(a, uint16(port))
+		v := p.cfg.Evaluate(s, fabric.Query{Source: h.ID, Dest: a, Protocol: fabric.TCP, Port: port,
+			FlowHash: p.flowHash(client, dst, fabric.TCP)})
 		if i == 0 || v.Allowed() {
 			d.addr = netip.AddrPortFrom(a, uint16(port))
 			d.verdict = v
@@ -493,9 +526,11 @@ func (p *Proxy) logRefusal(via string, d *decision) {
 
 // Dial opens a connection from a vantage host to dest ("host:port"; host
 // resolved in the vantage's view) through exactly the same decision and
-// splice path the listeners use, returning the verdict it acted on. A
-// connection the fabric does not deliver returns a *RefusedError. The
-// connection is a flow until closed.
+// splice path the listeners use, returning the verdict it acted on (its
+// TranslatedSource is the NAT IP allocated through a private link
+// service). A connection the fabric does not deliver, or one refused for
+// NAT port exhaustion, returns a *RefusedError. The connection is a flow
+// until closed.
 func (p *Proxy) Dial(ctx context.Context, vantage string, dest string) (net.Conn, fabric.Verdict, error) {
 	host, portStr, err := net.SplitHostPort(dest)
 	if err != nil {
@@ -508,16 +543,24 @@ func (p *Proxy) Dial(ctx context.Context, vantage string, dest string) (net.Conn
 	if p.isClosed() {
 		return nil, fabric.Verdict{}, fmt.Errorf("dial %q: %w", dest, net.ErrClosed)
 	}
-	d := p.decide(ctx, vantage, host, port)
+	d := p.decide(ctx, vantage, host, port, p.dialClient())
 	if re := d.refusal(); re != nil {
 		p.logRefusal("dial", d)
 		return nil, d.verdict, re
 	}
-	c, _, err := p.connect(ctx, "dial", d, nil)
+	c, f, err := p.connect(ctx, "dial", d, nil)
 	if err != nil {
+		var re *RefusedError
+		if errors.As(err, &re) {
+			return nil, re.Verdict, err // NAT port exhaustion
+		}
 		return nil, d.verdict, err
 	}
-	return c, d.verdict, nil
+	v := d.verdict
+	if f.info.Source.IsValid() {
+		v.TranslatedSource = f.info.Source // the NAT IP allocated
+	}
+	return c, v, nil
 }
 
 // checkTarget makes sure a target is a real loopback address.
@@ -550,36 +593,72 @@ func (p *Proxy) connect(ctx context.Context, via string, d *decision, client net
 		Dest:       d.addr,
 		Name:       d.name,
 		Target:     v.TargetAddr,
+		Client:     d.client,
 	}}
 	if v.TargetHost != nil {
 		f.info.DestHost = v.TargetHost.ID
 	}
+	src := v.TranslatedSource
+	if v.Service != nil {
+		// Source NAT through the private link service: a port on the
+		// first NAT IP (primary first) with one free towards the
+		// backend, released when the flow ends.
+		be := backendKey(&v)
+		ip, release, ok := p.nat.allocate(v.Service, v.NATIPs, be)
+		if !ok {
+			re := natExhaustion(d, p.nat.limit, be)
+			p.log.Warn("connection refused by the fabric: private link service NAT port exhaustion",
+				"via", via, "vantage", d.vantage.ID, "dest", d.dest, "service", v.Service.ID, "backend", be,
+				"reason", re.Verdict.Blocks[0].Reason)
+			return nil, nil, re
+		}
+		src = ip
+		f.closers = append(f.closers, func() error { release(); return nil })
+		f.info.PrivateLinkService, f.info.Backend = v.Service.ID, be
+		if v.Endpoint != nil {
+			f.info.PrivateEndpoint = v.Endpoint.ID
+		}
+	}
+	f.info.Source = src
 	var target net.Conn
 	if v.TargetAddr == SSHBannerTarget {
 		local := &net.TCPAddr{IP: net.IPv4zero}
-		if v.TranslatedSource.IsValid() {
-			local.IP = v.TranslatedSource.AsSlice()
+		if src.IsValid() {
+			local.IP = src.AsSlice()
 		}
 		b := newBannerConn(local, net.TCPAddrFromAddrPort(d.addr))
 		b.onClose = func() { p.endFlow(f, "closed") }
-		f.closers = []func() error{b.closeRaw}
+		f.closers = append(f.closers, b.closeRaw)
 		target = b
 	} else {
 		if err := checkTarget(v.TargetAddr); err != nil {
 			p.log.Error("refusing to dial the verdict's target", "via", via, "vantage", d.vantage.ID, "dest", d.dest, "error", err)
+			_ = f.closeAll()
 			return nil, nil, err
 		}
-		// Not Dialer.DialTCP (which skips the resolver): given no local
-		// address it binds port 0 explicitly, and TIME_WAIT sockets of a
-		// busy target exhaust that, where connect(2) alone reuses them.
-		c, err := p.dialer.DialContext(ctx, "tcp", v.TargetAddr)
+		tc, bound, err := p.dialTarget(ctx, v.TargetAddr, src)
 		if err != nil {
+			_ = f.closeAll()
 			p.log.Warn("the listener standing for the destination does not answer",
 				"via", via, "vantage", d.vantage.ID, "dest", d.dest, "target", v.TargetAddr, "error", err)
 			return nil, nil, fmt.Errorf("connect to %s (listener %s): %w", d.dest, v.TargetAddr, err)
 		}
-		tc := c.(*net.TCPConn)
-		f.closers = []func() error{tc.Close}
+		f.info.Bound = bound
+		f.closers = append(f.closers, tc.Close)
+		if v.ProxyProtocol {
+			// The header goes before any client byte; the bulk after it
+			// is spliced as usual.
+			hdr, err := proxyHeader(netip.AddrPortFrom(v.ConsumerAddr, d.client.Port()), d.addr, v.LinkID)
+			if err == nil {
+				_, err = tc.Write(hdr)
+			}
+			if err != nil {
+				_ = f.closeAll()
+				p.log.Warn("sending the PROXY protocol v2 header failed", "via", via, "vantage", d.vantage.ID,
+					"dest", d.dest, "target", v.TargetAddr, "error", err)
+				return nil, nil, fmt.Errorf("connect to %s (listener %s): PROXY protocol header: %w", d.dest, v.TargetAddr, err)
+			}
+		}
 		target = &flowConn{TCPConn: tc, p: p, f: f}
 	}
 	if client != nil {
@@ -594,6 +673,69 @@ func (p *Proxy) connect(ctx context.Context, via string, d *decision, client net
 			"dest", d.dest, "addr", d.addr, "target", v.TargetAddr)
 	}
 	return target, f, nil
+}
+
+// dialTarget dials a target listener. When src (the source address the
+// target should see) is IPv4 a.b.c.d, the socket is bound to 127.b.c.d
+// first (see LoopbackFor), so the listener's peer address tells the
+// source; if that bind fails, the dial goes unbound (bound false).
+func (p *Proxy) dialTarget(ctx context.Context, target string, src netip.Addr) (*net.TCPConn, bool, error) {
+	if lb, ok := LoopbackFor(src); ok {
+		dl := p.dialer
+		dl.LocalAddr = &net.TCPAddr{IP: lb.AsSlice()}
+		dl.Control = bindNoPort
+		c, err := dl.DialContext(ctx, "tcp", target)
+		if err == nil {
+			return c.(*net.TCPConn), true, nil
+		}
+		if !bindFailed(err) {
+			return nil, false, err
+		}
+		if p.log.Enabled(ctx, slog.LevelDebug) {
+			p.log.Debug("binding the dial to the source's loopback stand-in failed; dialing unbound",
+				"source", src, "local", lb, "target", target, "error", err)
+		}
+	}
+	// Not Dialer.DialTCP (which skips the resolver): given no local
+	// address it binds port 0 explicitly, and TIME_WAIT sockets of a busy
+	// target exhaust that, where connect(2) alone reuses them.
+	c, err := p.dialer.DialContext(ctx, "tcp", target)
+	if err != nil {
+		return nil, false, err
+	}
+	return c.(*net.TCPConn), false, nil
+}
+
+// bindFailed tells a failed bind(2) of the local address from a failed
+// connect.
+func bindFailed(err error) bool {
+	var se *os.SyscallError
+	if errors.As(err, &se) && se.Syscall == "bind" {
+		return true
+	}
+	return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EADDRINUSE)
+}
+
+// dialClient is the client address of a Dial flow, which has no real
+// client: 127.0.0.1 and a synthetic ephemeral port (49152-65535, in turn),
+// for the flow hash and the PROXY v2 header.
+func (p *Proxy) dialClient() netip.AddrPort {
+	n := p.dialPorts.Add(1)
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(49152+n%16384))
+}
+
+// clientAddr is the address and port of a client connection's peer.
+func clientAddr(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	if a != nil {
+		if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+			return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		}
+	}
+	return netip.AddrPort{}
 }
 
 // flow is one spliced connection.
@@ -680,6 +822,11 @@ func flowGone(s *fabric.Snapshot, fi *FlowInfo) string {
 	if s == nil {
 		return ""
 	}
+	if fi.PrivateEndpoint != "" {
+		if why := privateLinkGone(s, fi); why != "" {
+			return why
+		}
+	}
 	for _, x := range []struct{ role, id string }{{"source", fi.SourceHost}, {"destination", fi.DestHost}} {
 		if x.id == "" {
 			continue
@@ -700,7 +847,9 @@ func flowGone(s *fabric.Snapshot, fi *FlowInfo) string {
 }
 
 // onSnapshot closes the flows whose source or destination host is gone or
-// stopped in the new snapshot. Security rule changes do not cut flows.
+// stopped in the new snapshot, and the flows through a private endpoint
+// whose connection is no longer Approved (or whose endpoint or service is
+// gone). Security rule changes do not cut flows.
 func (p *Proxy) onSnapshot(_, s *fabric.Snapshot) {
 	type cut struct {
 		f   *flow
@@ -716,7 +865,11 @@ func (p *Proxy) onSnapshot(_, s *fabric.Snapshot) {
 	}
 	p.mu.Unlock()
 	for _, c := range cuts {
-		p.log.Info("closing flow: its host went away", "id", c.f.info.ID, "via", c.f.info.Via,
+		msg := "closing flow: its host went away"
+		if c.f.info.PrivateEndpoint != "" && strings.Contains(c.why, "private ") {
+			msg = "closing flow: its private endpoint connection no longer carries traffic"
+		}
+		p.log.Info(msg, "id", c.f.info.ID, "via", c.f.info.Via,
 			"vantage", c.f.info.SourceHost, "dest", c.f.info.Dest, "reason", c.why)
 		p.endFlow(c.f, c.why)
 	}

@@ -248,7 +248,7 @@ func (p *Proxy) socksHandshake(s *socksConn) (net.Conn, error) {
 		return nil, fmt.Errorf("unsupported command %d (only CONNECT is)", cmd)
 	}
 
-	d := p.decide(p.ctx, user, host, port)
+	d := p.decide(p.ctx, user, host, port, clientAddr(c.RemoteAddr()))
 	if re := d.refusal(); re != nil {
 		p.logRefusal("socks5", d)
 		_ = socksReply(c, socksRefusalCode(d.verdict.Outcome), nil)
@@ -257,7 +257,11 @@ func (p *Proxy) socksHandshake(s *socksConn) (net.Conn, error) {
 	target, _, err := p.connect(dialContext, "socks5", d, c)
 	if err != nil {
 		code := byte(repHostUnreachable)
+		var re *RefusedError
 		switch {
+		case errors.As(err, &re):
+			// NAT port exhaustion of a private link service.
+			code = socksRefusalCode(re.Verdict.Outcome)
 		case errors.Is(err, syscall.ECONNREFUSED):
 			code = repRefused
 		case errors.Is(err, syscall.ENETUNREACH):
