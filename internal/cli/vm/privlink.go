@@ -3,6 +3,7 @@ package vm
 import (
 	"errors"
 	"fmt"
+	"github.com/privlink/privlink/internal/cli/arm"
 	"net"
 	"os"
 	"os/exec"
@@ -75,11 +76,7 @@ func exposeCommand(r *core.Resource) *core.Command {
 			if err := checkLoopbackTarget(c.String("target")); err != nil {
 				return nil, err
 			}
-			client, err := c.ARM()
-			if err != nil {
-				return nil, err
-			}
-			vmID, err := vmPath(c, r)
+			client, vmID, err := armAndVM(c, r)
 			if err != nil {
 				return nil, err
 			}
@@ -101,11 +98,7 @@ func unexposeCommand(r *core.Resource) *core.Command {
 			if err := checkPort(c.Int("port")); err != nil {
 				return nil, err
 			}
-			client, err := c.ARM()
-			if err != nil {
-				return nil, err
-			}
-			vmID, err := vmPath(c, r)
+			client, vmID, err := armAndVM(c, r)
 			if err != nil {
 				return nil, err
 			}
@@ -120,11 +113,7 @@ func listExposedCommand(r *core.Resource) *core.Command {
 		TableQuery: "[].{Name:name, Protocol:properties.protocol, Port:properties.port, Target:properties.target}",
 		Examples:   []core.Example{{Summary: "List a VM's exposed ports.", Command: "az vm list-exposed -g MyResourceGroup -n MyVm -o table"}},
 		Run: func(c *core.Context) (any, error) {
-			client, err := c.ARM()
-			if err != nil {
-				return nil, err
-			}
-			vmID, err := vmPath(c, r)
+			client, vmID, err := armAndVM(c, r)
 			if err != nil {
 				return nil, err
 			}
@@ -154,11 +143,7 @@ func shellCommand(r *core.Resource) *core.Command {
 		Examples: []core.Example{{Summary: "Fetch a private endpoint as the VM would.",
 			Command: "az vm shell -g MyResourceGroup -n MyVm --command 'curl -s http://10.0.0.5'"}},
 		Run: func(c *core.Context) (any, error) {
-			client, err := c.ARM()
-			if err != nil {
-				return nil, err
-			}
-			vmID, err := vmPath(c, r)
+			client, vmID, err := armAndVM(c, r)
 			if err != nil {
 				return nil, err
 			}
@@ -309,4 +294,17 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// armAndVM returns the ARM client and the VM's resource ID of a command.
+func armAndVM(c *core.Context, r *core.Resource) (*arm.Client, string, error) {
+	client, err := c.ARM()
+	if err != nil {
+		return nil, "", err
+	}
+	vmID, err := vmPath(c, r)
+	if err != nil {
+		return nil, "", err
+	}
+	return client, vmID, nil
 }
