@@ -3,7 +3,6 @@ package vm
 import (
 	"errors"
 	"fmt"
-	"github.com/privlink/privlink/internal/cli/arm"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/privlink/privlink/internal/cli/arm"
 	"github.com/privlink/privlink/internal/cli/core"
 )
 
