@@ -16,7 +16,7 @@ type Query struct {
 	Port     int      // destination port
 	// SourcePort is the client's ephemeral port (0: any; rules with source
 	// port ranges then match as if the port were 49152, the first
-	// ephemeral port, and the verdict says so).
+	// ephemeral port).
 	SourcePort int
 	// Health tells whether a load balancer backend answers its probe
 	// (member key, see BackendMember.Key; probe ID). Nil: every backend
@@ -100,8 +100,8 @@ func (v *Verdict) Allowed() bool { return v.Outcome == Delivered }
 
 // Hop is one step of a path, in Network Watcher's terms.
 type Hop struct {
-	// Type: Source, VirtualNetwork, VnetLocal, VNetPeering,
-	// VirtualAppliance, Internet, PublicIP, Destination...
+	// Type: Source, VirtualNetwork, VirtualAppliance, Internet, PublicIP,
+	// PrivateEndpoint, PrivateLinkService, LoadBalancer, Destination.
 	Type string
 	// ResourceID of the NIC, appliance, public IP... ("" for Internet).
 	ResourceID string
