@@ -54,6 +54,24 @@ func (t *Txn) Children(ctx context.Context, parent ID, childType string) ([]*Rec
 	return out, nil
 }
 
+// CountChildren counts the direct children of parent of childType
+// without decoding them (each key is still guarded at commit, as with
+// Children).
+func (t *Txn) CountChildren(ctx context.Context, parent ID, childType string) (int, error) {
+	prefix := parent.Key() + "/" + strings.ToLower(childType) + "/"
+	kvs, err := t.raw.List(ctx, prefix)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, kv := range kvs {
+		if !strings.Contains(kv.Key[len(prefix):], "/") {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // ListType returns the records of a full type whose IDs start with scope
 // (e.g. "/subscriptions/s/resourceGroups/rg" or "/subscriptions/s").
 func (t *Txn) ListType(ctx context.Context, scope, fullType string) ([]*Record, error) {

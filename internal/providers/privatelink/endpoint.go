@@ -249,11 +249,11 @@ func (pv *plsProvider) putEndpoint(ctx context.Context, op *arm.PutOp) error {
 		state = oc.Properties.PrivateLinkServiceConnectionState
 	} else {
 		plsRID, _ := arm.ParseID(plsID)
-		existing, err := t.Children(ctx, plsRID, "privateEndpointConnections")
+		existing, err := t.CountChildren(ctx, plsRID, "privateEndpointConnections")
 		if err != nil {
 			return err
 		}
-		if len(existing) >= maxEndpointsPerPLS {
+		if existing >= maxEndpointsPerPLS {
 			return arm.BadRequest("PrivateLinkServiceConnectionLimitReached",
 				"Private link service %s already has the maximum of %d private endpoint connections.", plsID, maxEndpointsPerPLS)
 		}
