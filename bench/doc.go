@@ -28,4 +28,5 @@
 // millisecond-scale unit tests of the statistics helpers.
 //
 // The data-plane benchmarks (issue 3: fabric proxy, VNet DNS, path evaluator; fabric*.go) run as `go run ./bench/cmd/privlink-fabric-bench`.
+// The Private Link benchmarks (issue 4; privatelink*.go) run with `-privatelink`; TestPrivateLinkWorld starts a daemon (about 3 s; skipped with -short).
 package bench

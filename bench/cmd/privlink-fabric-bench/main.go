@@ -71,6 +71,11 @@ type options struct {
 	queries        int
 	profileDir     string
 	skip           map[string]bool
+	// Private Link part (issue 4, privatelink.go).
+	privateLink bool
+	plEndpoints int
+	plConnects  int
+	plPoll      time.Duration
 }
 
 func ints(s, flagName string) []int {
@@ -90,7 +95,7 @@ func main() {
 	var o options
 	streams := flag.String("streams", "1,4", "comma-separated numbers of concurrent bulk streams")
 	conc := flag.String("connect-concurrency", "1,16", "comma-separated numbers of concurrent clients for connection setup")
-	skip := flag.String("skip", "", "comma-separated parts to skip: stream, connect, dns, eval")
+	skip := flag.String("skip", "", "comma-separated parts to skip: stream, connect, dns, eval (and, with -privatelink, pl-stream, pl-connect, pl-scale)")
 	mib := flag.Int64("stream-mib", 1024, "MiB sent per bulk round (split across the streams)")
 	flag.IntVar(&o.rounds, "rounds", 5, "alternating rounds per measurement (the median is reported)")
 	flag.IntVar(&o.connects, "connects", 2000, "connections per setup round")
@@ -104,6 +109,12 @@ func main() {
 	flag.IntVar(&o.vnets, "vnets", 1000, "VNets of the evaluator's hub-and-spoke")
 	flag.IntVar(&o.perVNet, "per-vnet", 10, "NICs (VMs) per VNet of the evaluator's hub-and-spoke")
 	flag.IntVar(&o.queries, "queries", 20000, "evaluations per topology")
+	// Private Link part (issue 4): see privatelink.go.
+	flag.BoolVar(&o.privateLink, "privatelink", false, "also run the Private Link part (endpoint → link service → LB → backend; 1,000 endpoints on one service)")
+	flag.IntVar(&o.plEndpoints, "pl-endpoints", 1000, "private endpoints created on the one private link service")
+	flag.IntVar(&o.plConnects, "pl-connects", 1000, "connections per Private Link setup round")
+	flag.DurationVar(&o.plPoll, "pl-poll", 5*time.Millisecond, "Azure-AsyncOperation poll interval when creating endpoints")
+	// End of the Private Link flags.
 	flag.StringVar(&o.profileDir, "profile-dir", "", "write CPU profiles of the last privlink round of each part here")
 	flag.Parse()
 	o.streams, o.connectConc = ints(*streams, "streams"), ints(*conc, "connect-concurrency")
@@ -185,6 +196,16 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		}
 		rows = append(rows, r...)
 	}
+	// Private Link part (issue 4): see privatelink.go.
+	if o.privateLink {
+		r, notes, err := privateLink(ctx, o, tmp)
+		if err != nil {
+			return fmt.Errorf("private link: %w", err)
+		}
+		rows = append(rows, r...)
+		e.notes = append(e.notes, notes...)
+	}
+	// End of the Private Link part.
 	fmt.Fprintln(out)
 	for _, h := range header {
 		fmt.Fprintf(out, "- %s\n", h)
