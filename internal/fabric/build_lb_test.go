@@ -202,7 +202,7 @@ func TestBuildLoadBalancingFromProviders(t *testing.T) {
 
 	// The private link service.
 	pls := s.PrivateLinkServices[lower(ids["pls"])]
-	if pls == nil || pls.Name != "PLS" || pls.Alias != ids["alias"] || !strings.HasPrefix(pls.Alias, "pls.") ||
+	if pls == nil || pls.Name != "PLS" || pls.Alias != ids["alias"] || !strings.HasPrefix(pls.Alias, "PLS.") ||
 		pls.Subscription != armtest.Subscription || !pls.ProxyProtocol || !slices.Equal(pls.Visibility, []string{"*"}) ||
 		len(pls.AutoApproval) != 0 || !slices.Equal(pls.FQDNs, []string{"app.contoso.internal"}) ||
 		len(pls.Frontends) != 1 || pls.Frontends[0] != fe || !slices.Contains(fe.Services, pls) {
