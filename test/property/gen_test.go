@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 )
 
@@ -20,7 +21,89 @@ func Generate(seed uint64, index int) *Topology {
 	g.peerings()
 	g.routeTables()
 	g.nsgs()
+	if g.chance(plShare) {
+		g.privateLink()
+	}
 	return g.t
+}
+
+// plShare is the share of topologies with Private Link.
+const plShare = 0.35
+
+// privateLink adds a provider side and 1-3 private endpoints in consumer
+// subnets.
+//
+// The provider VNet "prov" takes, two times in five, the same /16 as a
+// consumer VNet (consumer and provider spaces may overlap: the service
+// NATs), else an unused /16; it is never peered. Subnet be (.0.0/24)
+// holds 1-2 backends (.4, .5) and the frontend (.0.10), subnet nat
+// (.1.0/24) 1-2 NAT IPs (.1.4, .1.5). Ports: a frontend port among the
+// test ports but 22, a backend port among 80, 443, 8080 and 9000; every
+// backend declares a listener on it.
+//
+// Backends all run, or (one topology in seven) all are stopped or
+// deallocated: the health prober marks members up or down
+// asynchronously and a member counts as healthy until its first probe
+// (internal/fabric/health), so a mix of running and stopped backends
+// would make the answer depend on timing (a stopped member picked before
+// its first probe gives host unreachable where the model expects a
+// healthy one). All down gives host unreachable either way. The live
+// harness adds the load-balancing rule, and so the probe targets, only
+// after the listeners exist, so running backends are up from their first
+// probe.
+//
+// Endpoints: address .200+i in a random consumer subnet, manual or
+// automatic, and a random owner action (leave, approve, reject, remove).
+// The consumers' subscription is in the service's autoApproval list one
+// time in five. A subnet with a route table gets, one time in five, a
+// /32 None route to a random endpoint's address.
+func (g *gen) privateLink() {
+	t := g.t
+	prefix := g.unusedSlash16()
+	if g.chance(0.4) {
+		prefix = t.VNets[g.r.IntN(len(t.VNets))].Prefix
+	}
+	o := prefix.Addr().As4()[1]
+	addr := func(c, d byte) netip.Addr { return netip.AddrFrom4([4]byte{10, o, c, d}) }
+	v := &VNet{Name: "prov", Prefix: prefix}
+	v.Subnets = []*Subnet{
+		{Name: "be", VNet: v, Prefix: netip.PrefixFrom(addr(0, 0), 24)},
+		{Name: "nat", VNet: v, Prefix: netip.PrefixFrom(addr(1, 0), 24)},
+	}
+	fports := []int{80, 443, 8080}
+	bports := []int{80, 443, 8080, 9000}
+	pl := &PrivateLink{VNet: v, FrontendIP: addr(0, 10), FrontendPort: fports[g.r.IntN(len(fports))],
+		BackendPort: bports[g.r.IntN(len(bports))], AutoApproval: g.chance(0.2)}
+	for i := range 1 + g.r.IntN(2) {
+		pl.NATIPs = append(pl.NATIPs, addr(1, byte(4+i)))
+	}
+	power := PowerRunning
+	if g.chance(1.0 / 7) {
+		power = PowerStopped
+		if g.chance(0.5) {
+			power = PowerDeallocated
+		}
+	}
+	for i := range 1 + g.r.IntN(2) {
+		pl.Backends = append(pl.Backends, &VM{Name: fmt.Sprintf("b%d", i), Subnet: v.Subnets[0], IP: addr(0, byte(4+i)),
+			Power: power, Listeners: []int{pl.BackendPort}})
+	}
+	t.PL = pl
+	subnets := g.subnets()
+	for i := range 1 + g.r.IntN(3) {
+		s := subnets[g.r.IntN(len(subnets))]
+		b := s.Prefix.Addr().As4()
+		b[3] = byte(200 + i)
+		t.Endpoints = append(t.Endpoints, &Endpoint{Name: fmt.Sprintf("pe%d", i), Subnet: s, IP: netip.AddrFrom4(b),
+			Manual: g.chance(0.5), Action: Action(g.r.IntN(4))})
+	}
+	g.endpointRules()
+	for _, s := range subnets {
+		if s.RouteTable != nil && g.chance(0.2) {
+			e := t.Endpoints[g.r.IntN(len(t.Endpoints))]
+			s.RouteTable.Routes = append(s.RouteTable.Routes, Route{Name: "rpe", Prefix: netip.PrefixFrom(e.IP, 32)})
+		}
+	}
 }
 
 type gen struct {
@@ -49,9 +132,12 @@ func (g *gen) vnets() {
 	}
 }
 
-func (g *gen) subnets() []*Subnet {
+func (g *gen) subnets() []*Subnet { return g.t.subnets() }
+
+// subnets are the consumer VNets' subnets (the provider's are apart).
+func (t *Topology) subnets() []*Subnet {
 	var out []*Subnet
-	for _, v := range g.t.VNets {
+	for _, v := range t.VNets {
 		out = append(out, v.Subnets...)
 	}
 	return out
@@ -139,6 +225,53 @@ func (g *gen) routeTables() {
 		}
 		s.RouteTable = rt
 		g.t.RouteTables = append(g.t.RouteTables, rt)
+	}
+}
+
+// endpointRules: about a third of the NSGs get an outbound rule aimed
+// at the endpoints (an endpoint's /32, its VNet's /16 or VirtualNetwork;
+// the frontend port or any), mostly Deny, so that NSGs decide endpoint
+// flows often enough.
+func (g *gen) endpointRules() {
+	t := g.t
+	for _, n := range t.NSGs {
+		if !g.chance(0.35) {
+			continue
+		}
+		used := map[int]bool{}
+		for _, r := range n.Rules {
+			if r.Direction == "Outbound" {
+				used[r.Priority] = true
+			}
+		}
+		prio := 100 + g.r.IntN(3997)
+		for used[prio] {
+			prio = 100 + g.r.IntN(3997)
+		}
+		e := t.Endpoints[g.r.IntN(len(t.Endpoints))]
+		dst := netip.PrefixFrom(e.IP, 32).String()
+		switch x := g.r.Float64(); {
+		case x < 0.25:
+			dst = e.Subnet.VNet.Prefix.String()
+		case x < 0.45:
+			dst = "VirtualNetwork"
+		}
+		access, proto, port := "Deny", "Tcp", fmt.Sprint(t.PL.FrontendPort)
+		if g.chance(0.25) {
+			access = "Allow"
+		}
+		if g.chance(0.3) {
+			proto = "*"
+		}
+		if g.chance(0.3) {
+			port = "*"
+		}
+		src := "*"
+		if g.chance(0.3) {
+			src = "VirtualNetwork"
+		}
+		n.Rules = append(n.Rules, Rule{Name: "rulepe", Priority: prio, Direction: "Outbound", Access: access,
+			Protocol: proto, Src: src, Dst: dst, DstPort: port})
 	}
 }
 
@@ -267,4 +400,112 @@ func TestGenerateIsReproducibleAndValid(t *testing.T) {
 		}
 	}
 	t.Logf("outcome distribution over 300 topologies: %v", counts)
+}
+
+func TestGeneratePrivateLink(t *testing.T) {
+	const n = 600
+	withPL, overlap, autoApproval, stopped, pinned := 0, 0, 0, 0, 0
+	outcomes := map[Outcome]int{}
+	states := map[string]int{}
+	for i := range n {
+		top := Generate(42, i)
+		if top.PL == nil {
+			if len(top.Endpoints) != 0 {
+				t.Fatalf("topology %d has endpoints but no service", i)
+			}
+			continue
+		}
+		withPL++
+		pl := top.PL
+		for _, v := range top.VNets {
+			if v.Prefix.Overlaps(pl.VNet.Prefix) {
+				overlap++
+			}
+		}
+		if pl.AutoApproval {
+			autoApproval++
+		}
+		if n := len(pl.Backends); n < 1 || n > 2 {
+			t.Fatalf("topology %d has %d backends", i, n)
+		}
+		if n := len(pl.NATIPs); n < 1 || n > 2 {
+			t.Fatalf("topology %d has %d NAT IPs", i, n)
+		}
+		if !pl.VNet.Subnets[0].Prefix.Contains(pl.FrontendIP) {
+			t.Fatalf("topology %d: frontend %s outside %s", i, pl.FrontendIP, pl.VNet.Subnets[0].Prefix)
+		}
+		for _, ip := range pl.NATIPs {
+			if !pl.VNet.Subnets[1].Prefix.Contains(ip) {
+				t.Fatalf("topology %d: NAT IP %s outside the NAT subnet", i, ip)
+			}
+		}
+		if pl.Backends[0].Power != PowerRunning {
+			stopped++
+		}
+		for _, b := range pl.Backends {
+			if b.Power != pl.Backends[0].Power || !b.HasListener(pl.BackendPort) || b.IP == pl.FrontendIP {
+				t.Fatalf("topology %d: backend %s breaks the generator's rules: %s", i, b.Name, top)
+			}
+		}
+		if n := len(top.Endpoints); n < 1 || n > 3 {
+			t.Fatalf("topology %d has %d endpoints", i, n)
+		}
+		ips := map[netip.Addr]bool{}
+		for _, m := range top.VMs {
+			ips[m.IP] = true
+		}
+		for _, e := range top.Endpoints {
+			if ips[e.IP] || !e.Subnet.Prefix.Contains(e.IP) || !slices.Contains(top.subnets(), e.Subnet) {
+				t.Fatalf("topology %d: bad endpoint %s %s", i, e.Name, e.IP)
+			}
+			ips[e.IP] = true
+			states[top.State(e)]++
+			for _, a := range top.VMs {
+				for _, p := range testPorts {
+					d, _ := top.DecideEndpoint(a, e, p)
+					if p == pl.FrontendPort {
+						outcomes[d.Outcome]++
+					} else if d.Outcome == Success {
+						t.Fatalf("topology %d: %s reaches %s on %d, which has no rule", i, a.Name, e.Name, p)
+					}
+				}
+			}
+		}
+		for _, s := range top.subnets() {
+			if s.RouteTable != nil && slices.ContainsFunc(s.RouteTable.Routes, func(r Route) bool { return r.Prefix.Bits() == 32 }) {
+				pinned++
+			}
+		}
+	}
+	t.Logf("%d of %d topologies with Private Link (%d overlapping a consumer VNet, %d auto-approval, %d with backends down, %d /32 None routes); states %v; outcomes %v",
+		withPL, n, overlap, autoApproval, stopped, pinned, states, outcomes)
+	if withPL < n/5 || withPL > n/2 {
+		t.Errorf("Private Link in %d of %d topologies", withPL, n)
+	}
+	for _, c := range []struct {
+		what string
+		got  int
+	}{{"overlapping provider VNets", overlap}, {"auto-approval", autoApproval}, {"backends down", stopped}, {"/32 None routes", pinned}} {
+		if c.got < 5 {
+			t.Errorf("%s: only %d", c.what, c.got)
+		}
+	}
+	for _, st := range []string{StatePending, StateApproved, StateRejected, StateDisconnected} {
+		if states[st] < withPL/10 {
+			t.Errorf("state %s is rare: %v", st, states)
+		}
+	}
+	// On the frontend port every outcome but Refused must be common.
+	total := 0
+	for _, c := range outcomes {
+		total += c
+	}
+	for _, o := range []Outcome{Success, DeniedByNSG, NetworkUnreachable, HostUnreachable} {
+		if outcomes[o] < total/100 {
+			t.Errorf("endpoint outcome %v is rare: %v", o, outcomes)
+		}
+	}
+	if outcomes[Refused] != 0 {
+		t.Errorf("an endpoint probe is Refused in the model: %v", outcomes)
+	}
 }

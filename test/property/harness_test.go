@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +17,10 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,14 +30,18 @@ import (
 
 // API versions the harness speaks, as clients do.
 const (
-	apiGroups    = "2021-04-01"
-	apiNetwork   = "2025-01-01"
-	apiCompute   = "2022-11-01"
-	apiFabric    = "2025-01-01"
-	location     = "westus2"
-	groupName    = "prop"
-	opTimeout    = 30 * time.Second
-	probeTimeout = 15 * time.Second
+	apiGroups  = "2021-04-01"
+	apiNetwork = "2025-01-01"
+	apiCompute = "2022-11-01"
+	apiFabric  = "2025-01-01"
+	// apiRoleAssignments and networkContributor (Azure's built-in role
+	// ID) give the harness the approval right of a service's owner.
+	apiRoleAssignments = "2022-04-01"
+	networkContributor = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+	location           = "westus2"
+	groupName          = "prop"
+	opTimeout          = 30 * time.Second
+	probeTimeout       = 15 * time.Second
 )
 
 // logBuffer collects the daemon's log; it is printed when the test fails.
@@ -112,6 +119,7 @@ type armClient struct {
 	base  string
 	http  *http.Client
 	token string
+	oid   string // the token's object ID (the principal's)
 }
 
 func newARMClient(ctx context.Context, endpoint, caFile, tenant string) (*armClient, error) {
@@ -149,6 +157,21 @@ func newARMClient(ctx context.Context, endpoint, caFile, tenant string) (*armCli
 		return nil, fmt.Errorf("token response %d: %v", resp.StatusCode, err)
 	}
 	c.token = tok.AccessToken
+	parts := strings.Split(c.token, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("token is not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("token payload: %w", err)
+	}
+	var claims struct {
+		OID string `json:"oid"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil || claims.OID == "" {
+		return nil, fmt.Errorf("token has no oid claim: %s", payload)
+	}
+	c.oid = claims.OID
 	return c, nil
 }
 
@@ -293,6 +316,20 @@ type echoListener struct {
 	ln       net.Listener
 	identity string
 	wg       sync.WaitGroup
+	// fed counts the connections on which a client sent at least one
+	// byte (health probes connect and close without sending any), and
+	// peers lists their remote addresses.
+	fed   atomic.Int64
+	mu    sync.Mutex
+	peers []netip.Addr
+}
+
+// fedPeers returns the remote addresses of the connections that carried
+// client bytes.
+func (e *echoListener) fedPeers() []netip.Addr {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.peers)
 }
 
 func startEcho(identity string) (*echoListener, error) {
@@ -317,7 +354,27 @@ func startEcho(identity string) (*echoListener, error) {
 				if _, err := io.WriteString(c, identity+"\n"); err != nil {
 					return
 				}
-				_, _ = io.Copy(c, c)
+				buf := make([]byte, 512)
+				for counted := false; ; {
+					n, err := c.Read(buf)
+					if n > 0 {
+						if !counted {
+							if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+								e.mu.Lock()
+								e.peers = append(e.peers, ap.Addr())
+								e.mu.Unlock()
+							}
+							e.fed.Add(1)
+							counted = true
+						}
+						if _, werr := c.Write(buf[:n]); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
 			}()
 		}
 	}()
@@ -335,19 +392,93 @@ func (e *echoListener) Close() {
 type probeResult struct {
 	Reply byte   // the SOCKS5 reply code
 	Line  string // on success, the first line the destination sent
+	// Leaked holds the bytes that arrived after a failure reply (there
+	// must be none: the proxy closes the connection).
+	Leaked []byte
 }
+
+// afterFailureWait bounds the wait for bytes after a failure reply; the
+// proxy closes the connection at once, so the read normally ends with
+// EOF long before.
+const afterFailureWait = 2 * time.Second
 
 // socksConnect opens a connection through the SOCKS5 proxy as user/pass
 // to dst:port and returns the raw reply code and, on success, the first
 // line the destination sent (after checking the echo). It is a
 // hand-rolled RFC 1928/1929 client because the reply code matters.
 func socksConnect(ctx context.Context, proxyAddr, user, pass string, dst netip.Addr, port int) (probeResult, error) {
+	return socksDial(ctx, proxyAddr, user, pass, dst, port, false, nil)
+}
+
+// socksConnectEarly is socksConnect sending "ping\n" as optimistic data
+// in the same write as the CONNECT request, before any reply: on a
+// refused connection the proxy must drop it (the destination's listener
+// counts connections that carried client bytes), and after a failure
+// reply it reads on until the proxy closes, recording any byte that
+// arrives in Leaked.
+func socksConnectEarly(ctx context.Context, proxyAddr, user, pass string, dst netip.Addr, port int) (probeResult, error) {
+	return socksDial(ctx, proxyAddr, user, pass, dst, port, true, nil)
+}
+
+// heldFlow is an established connection through the proxy kept open.
+type heldFlow struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+// socksHold is socksConnectEarly keeping the connection open when it
+// succeeds (h.c is nil otherwise).
+func socksHold(ctx context.Context, proxyAddr, user, pass string, dst netip.Addr, port int, h *heldFlow) (probeResult, error) {
+	return socksDial(ctx, proxyAddr, user, pass, dst, port, true, h)
+}
+
+// stillEchoes checks the held flow still carries data both ways, then
+// closes it.
+func (h *heldFlow) stillEchoes(d time.Duration) error {
+	defer h.c.Close()
+	_ = h.c.SetDeadline(time.Now().Add(d))
+	if _, err := io.WriteString(h.c, "again\n"); err != nil {
+		return fmt.Errorf("write on the held flow: %w", err)
+	}
+	back, err := h.br.ReadString('\n')
+	if err != nil || back != "again\n" {
+		return fmt.Errorf("echo on the held flow: %q, %v", back, err)
+	}
+	return nil
+}
+
+// closedWithin waits up to d for the proxy to close a held flow and
+// returns the bytes that arrived before it did (none expected) and
+// whether it closed. Afterwards a write must not be echoed: the bytes of
+// that attempt are returned too.
+func (h *heldFlow) closedWithin(d time.Duration) (leaked []byte, closed bool) {
+	defer h.c.Close()
+	_ = h.c.SetDeadline(time.Now().Add(d))
+	leaked, err := io.ReadAll(h.br)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return leaked, false
+	}
+	_ = h.c.SetDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, err := io.WriteString(h.c, "ping\n"); err == nil {
+		more, _ := io.ReadAll(h.br)
+		leaked = append(leaked, more...)
+	}
+	return leaked, true
+}
+
+func socksDial(ctx context.Context, proxyAddr, user, pass string, dst netip.Addr, port int, early bool, keep *heldFlow) (_ probeResult, err error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", proxyAddr)
 	if err != nil {
 		return probeResult{}, fmt.Errorf("dial proxy: %w", err)
 	}
-	defer c.Close()
+	kept := false
+	defer func() {
+		if !kept {
+			c.Close()
+		}
+	}()
 	_ = c.SetDeadline(time.Now().Add(probeTimeout))
 	br := bufio.NewReader(c)
 	if _, err := c.Write([]byte{5, 1, 2}); err != nil {
@@ -376,6 +507,9 @@ func socksConnect(ctx context.Context, proxyAddr, user, pass string, dst netip.A
 	}
 	a := dst.As4()
 	req := []byte{5, 1, 0, 1, a[0], a[1], a[2], a[3], byte(port >> 8), byte(port)}
+	if early {
+		req = append(req, "ping\n"...)
+	}
 	if _, err := c.Write(req); err != nil {
 		return probeResult{}, fmt.Errorf("connect request: %w", err)
 	}
@@ -406,6 +540,11 @@ func socksConnect(ctx context.Context, proxyAddr, user, pass string, dst netip.A
 	}
 	res := probeResult{Reply: rep[1]}
 	if res.Reply != 0 {
+		if early {
+			_ = c.SetReadDeadline(time.Now().Add(afterFailureWait))
+			// EOF, a reset or the deadline end the read; only bytes count.
+			res.Leaked, _ = io.ReadAll(br)
+		}
 		return res, nil
 	}
 	line, err := br.ReadString('\n')
@@ -417,12 +556,18 @@ func socksConnect(ctx context.Context, proxyAddr, user, pass string, dst netip.A
 		return res, nil
 	}
 	// An echo listener: check data flows both ways.
-	if _, err := io.WriteString(c, "ping\n"); err != nil {
-		return res, fmt.Errorf("write to %s:%d: %w", dst, port, err)
+	if !early {
+		if _, err := io.WriteString(c, "ping\n"); err != nil {
+			return res, fmt.Errorf("write to %s:%d: %w", dst, port, err)
+		}
 	}
 	back, err := br.ReadString('\n')
 	if err != nil || back != "ping\n" {
 		return res, fmt.Errorf("echo from %s:%d: %q, %v", dst, port, back, err)
+	}
+	if keep != nil {
+		_ = c.SetDeadline(time.Time{})
+		keep.c, keep.br, kept = c, br, true
 	}
 	return res, nil
 }

@@ -2,10 +2,13 @@ package property_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,9 +51,11 @@ func topologyCount() int {
 	return 100
 }
 
-// mismatch is one probe where the fabric and the model disagree.
+// mismatch is one probe where the fabric and the model disagree: to a
+// VM (to) or to a private endpoint (ep).
 type mismatch struct {
 	from, to *VM
+	ep       *Endpoint
 	port     int
 	want     Decision
 	got      probeResult
@@ -62,24 +67,132 @@ func (m mismatch) String() string {
 	if m.got.Reply == 0 {
 		got += fmt.Sprintf(" %q", m.got.Line)
 	}
+	if len(m.got.Leaked) > 0 {
+		got += fmt.Sprintf(" then %d bytes after the failure reply: %q", len(m.got.Leaked), m.got.Leaked)
+	}
 	if m.err != nil {
 		got += fmt.Sprintf(" (error: %v)", m.err)
 	}
-	return fmt.Sprintf("%s(%s) -> %s(%s):%d: fabric %s; model %v (reply %#02x): %s",
-		m.from.Name, m.from.IP, m.to.Name, m.to.IP, m.port, got, m.want.Outcome, m.want.Outcome.SOCKSReply(), m.want.Reason)
+	var to string
+	if m.ep != nil {
+		to = fmt.Sprintf("endpoint %s(%s)", m.ep.Name, m.ep.IP)
+	} else {
+		to = fmt.Sprintf("%s(%s)", m.to.Name, m.to.IP)
+	}
+	return fmt.Sprintf("%s(%s) -> %s:%d: fabric %s; model %v (reply %#02x): %s",
+		m.from.Name, m.from.IP, to, m.port, got, m.want.Outcome, m.want.Outcome.SOCKSReply(), m.want.Reason)
+}
+
+// probeStats counts what the Private Link part of a run checked.
+type probeStats struct {
+	plTopologies, endpointProbes, endpointDelivered, heldFlows atomic.Int64
+}
+
+// held is a flow established through an endpoint before the owner
+// rejects or removes its connection.
+type held struct {
+	a    *VM
+	ep   *Endpoint
+	flow heldFlow
+	at   time.Time
+}
+
+// heldFlowCloseWait bounds the wait for the proxy to close a held flow
+// after the fabric knows of the owner's action.
+const heldFlowCloseWait = 5 * time.Second
+
+// target is a probe's destination: a VM or a private endpoint.
+type target struct {
+	vm *VM
+	ep *Endpoint
+}
+
+// probeFilter selects the probes check runs (nil: all).
+type probeFilter func(a *VM, to target, port int) bool
+
+// checkEndpointProbe compares one probe through a private endpoint with
+// the model. Whatever the model says, a failure reply must be followed
+// by no byte at all; on success the greeting must come from one of the
+// healthy backends, on the backend port.
+func checkEndpointProbe(l *live, a *VM, e *Endpoint, port int, got probeResult, err error) (Decision, bool) {
+	want, backends := l.top.DecideEndpoint(a, e, port)
+	ok := err == nil && got.Reply == want.Outcome.SOCKSReply() && len(got.Leaked) == 0
+	if ok && want.Outcome == Success {
+		ok = false
+		for _, b := range backends {
+			ok = ok || got.Line == l.identity[b][l.top.PL.BackendPort]
+		}
+	}
+	return want, ok
 }
 
 // check creates top live, probes every ordered VM pair on every test
 // port through the SOCKS proxy and compares with the model. It returns
 // the mismatches; err is a failure to set the topology up.
-func check(ctx context.Context, e *env, top *Topology, only func(a, b *VM, port int) bool) ([]mismatch, error) {
-	l, err := createLive(ctx, e.arm, top)
+//
+// With Private Link, every VM also probes every endpoint on every test
+// port (one of which is the load balancer's frontend port), sending its
+// first bytes with the CONNECT request; afterwards the backends' echo
+// listeners must have received client bytes on exactly as many
+// connections as those probes succeeded: a connection that is not
+// Approved carries no byte in either direction. Before the owner acts,
+// a flow is established through each endpoint that starts Approved (from
+// the first VM the model lets through); when the owner then rejects or
+// removes the connection the flow must be closed once the fabric knows
+// of it, with no byte passing after that (Azure stops the traffic of a
+// rejected connection), and otherwise it must go on carrying data.
+func check(ctx context.Context, e *env, top *Topology, only probeFilter, st *probeStats) ([]mismatch, error) {
+	var (
+		mu        sync.Mutex
+		out       []mismatch
+		delivered atomic.Int64 // endpoint probes answered 0x00
+		helds     []*held
+	)
+	hold := func(l *live) error {
+		for _, ep := range top.Endpoints {
+			if top.InitialState(ep) != StateApproved {
+				continue
+			}
+			port := top.PL.FrontendPort
+			for _, a := range top.VMs {
+				if only != nil && !only(a, target{ep: ep}, port) {
+					continue
+				}
+				want, backends := top.decideEndpoint(a, ep, port, StateApproved)
+				if want.Outcome != Success {
+					continue
+				}
+				h := &held{a: a, ep: ep}
+				got, err := socksHold(ctx, e.socks, l.vmIDs[a], e.token, ep.IP, port, &h.flow)
+				if got.Reply == 0 {
+					delivered.Add(1)
+				}
+				if h.flow.c == nil || !slices.ContainsFunc(backends, func(b *VM) bool { return got.Line == l.identity[b][top.PL.BackendPort] }) {
+					if h.flow.c != nil {
+						h.flow.c.Close()
+					}
+					want.Reason += " (before the owner's " + ep.Action.String() + ")"
+					out = append(out, mismatch{from: a, ep: ep, port: port, want: want, got: got, err: err})
+					break
+				}
+				h.at = time.Now()
+				helds = append(helds, h)
+				break
+			}
+		}
+		return nil
+	}
+	l, err := createLive(ctx, e.arm, top, hold)
 	if err != nil {
+		for _, h := range helds {
+			h.flow.c.Close()
+		}
 		return nil, fmt.Errorf("create topology %d: %w", top.Index, err)
 	}
 	defer l.close()
 	type job struct {
 		a, b *VM
+		ep   *Endpoint
 		port int
 	}
 	var jobs []job
@@ -89,15 +202,20 @@ func check(ctx context.Context, e *env, top *Topology, only func(a, b *VM, port 
 				continue
 			}
 			for _, p := range testPorts {
-				if only == nil || only(a, b, p) {
-					jobs = append(jobs, job{a, b, p})
+				if only == nil || only(a, target{vm: b}, p) {
+					jobs = append(jobs, job{a: a, b: b, port: p})
+				}
+			}
+		}
+		for _, ep := range top.Endpoints {
+			for _, p := range testPorts {
+				if only == nil || only(a, target{ep: ep}, p) {
+					jobs = append(jobs, job{a: a, ep: ep, port: p})
 				}
 			}
 		}
 	}
 	var (
-		mu  sync.Mutex
-		out []mismatch
 		wg  sync.WaitGroup
 		sem = make(chan struct{}, 8)
 	)
@@ -107,6 +225,18 @@ func check(ctx context.Context, e *env, top *Topology, only func(a, b *VM, port 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			if j.ep != nil {
+				got, err := socksConnectEarly(ctx, e.socks, l.vmIDs[j.a], e.token, j.ep.IP, j.port)
+				if got.Reply == 0 {
+					delivered.Add(1)
+				}
+				if want, ok := checkEndpointProbe(l, j.a, j.ep, j.port, got, err); !ok {
+					mu.Lock()
+					out = append(out, mismatch{from: j.a, ep: j.ep, port: j.port, want: want, got: got, err: err})
+					mu.Unlock()
+				}
+				return
+			}
 			want := top.Decide(j.a, j.b, j.port)
 			got, err := socksConnect(ctx, e.socks, l.vmIDs[j.a], e.token, j.b.IP, j.port)
 			ok := err == nil && got.Reply == want.Outcome.SOCKSReply()
@@ -119,20 +249,83 @@ func check(ctx context.Context, e *env, top *Topology, only func(a, b *VM, port 
 			}
 			if !ok {
 				mu.Lock()
-				out = append(out, mismatch{j.a, j.b, j.port, want, got, err})
+				out = append(out, mismatch{from: j.a, to: j.b, port: j.port, want: want, got: got, err: err})
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
+	// The probes above went through the proxy's read-your-writes fence,
+	// so the fabric knows of the owner's actions: held flows must close.
+	for _, h := range helds {
+		if top.State(h.ep) == StateApproved {
+			// Still Approved: the flow goes on (NSG-like statefulness).
+			if err := h.flow.stillEchoes(heldFlowCloseWait); err != nil {
+				out = append(out, mismatch{from: h.a, ep: h.ep, port: top.PL.FrontendPort, err: err,
+					want: Decision{Success, fmt.Sprintf("a flow established while Approved goes on after the owner's %s", h.ep.Action)}})
+			}
+			continue
+		}
+		leaked, closed := h.flow.closedWithin(heldFlowCloseWait)
+		if closed && len(leaked) == 0 {
+			if time.Since(h.at) >= probeTimeout-time.Second {
+				// The echo listener's own deadline may have closed it.
+				out = append(out, mismatch{from: h.a, ep: h.ep, port: top.PL.FrontendPort,
+					want: Decision{HostUnreachable, "held flow"}, err: errors.New("harness: the held flow outlived the echo listener's deadline; cannot tell who closed it")})
+			}
+			continue
+		}
+		m := mismatch{from: h.a, ep: h.ep, port: top.PL.FrontendPort, got: probeResult{Leaked: leaked},
+			want: Decision{HostUnreachable, fmt.Sprintf("a flow established while Approved must close when the owner's %s makes the connection %s",
+				h.ep.Action, top.State(h.ep))}}
+		if !closed {
+			m.err = fmt.Errorf("the established flow was still open %v after the fabric knew of the %s", heldFlowCloseWait, h.ep.Action)
+		}
+		out = append(out, m)
+	}
+	if st != nil && top.PL != nil {
+		st.heldFlows.Add(int64(len(helds)))
+		st.plTopologies.Add(1)
+		st.endpointProbes.Add(int64(len(top.VMs) * len(top.Endpoints) * len(testPorts)))
+		st.endpointDelivered.Add(delivered.Load())
+	}
+	var leakErr error
+	if top.PL != nil {
+		var fed int64
+		for _, b := range top.PL.Backends {
+			fed += l.fed(b)
+		}
+		if n := delivered.Load(); fed != n {
+			leakErr = fmt.Errorf("topology %d: the backends received client bytes on %d connections, but only %d endpoint probes were answered 0x00",
+				top.Index, fed, n)
+		}
+		// Backends see a NAT IP as the source (§4), through the proxy's
+		// loopback stand-in of it (127.b.c.d for a.b.c.d, see
+		// internal/fabric/proxy's "What the target sees").
+		natSeen := map[netip.Addr]bool{}
+		for _, ip := range top.PL.NATIPs {
+			b := ip.As4()
+			natSeen[netip.AddrFrom4([4]byte{127, b[1], b[2], b[3]})] = true
+		}
+		for _, b := range top.PL.Backends {
+			for _, ec := range l.echoOf[b] {
+				for _, peer := range ec.fedPeers() {
+					if !natSeen[peer] {
+						leakErr = errors.Join(leakErr, fmt.Errorf("topology %d: backend %s saw a connection from %s, which stands for none of the NAT IPs %v",
+							top.Index, b.Name, peer, top.PL.NATIPs))
+					}
+				}
+			}
+		}
+	}
 	// Deleting the group keeps the store, and so every fabric snapshot
 	// rebuild, small: measured with -race on 2 cores, 400 topologies took
 	// 41-49 s with the deletion and 88-92 s without (the snapshot grows
 	// with every topology left behind).
 	if err := deleteGroup(ctx, e.arm, l); err != nil {
-		return out, fmt.Errorf("delete topology %d: %w", top.Index, err)
+		return out, errors.Join(leakErr, fmt.Errorf("delete topology %d: %w", top.Index, err))
 	}
-	return out, nil
+	return out, leakErr
 }
 
 // TestIsolationProperty: for random topologies, every connection the
@@ -164,6 +357,7 @@ func runProperty(t *testing.T, e *env, seed uint64, first, last int) {
 		next     atomic.Int64
 		failures atomic.Int64
 		probes   atomic.Int64
+		st       probeStats
 		mu       sync.Mutex
 		wg       sync.WaitGroup
 	)
@@ -179,7 +373,7 @@ func runProperty(t *testing.T, e *env, seed uint64, first, last int) {
 					return
 				}
 				top := Generate(seed, i)
-				ms, err := check(ctx, e, top, nil)
+				ms, err := check(ctx, e, top, nil, &st)
 				probes.Add(int64(probeCount(top)))
 				if err == nil && len(ms) == 0 {
 					continue
@@ -196,11 +390,13 @@ func runProperty(t *testing.T, e *env, seed uint64, first, last int) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d topologies, %d probes in %v", last-first, probes.Load(), time.Since(start).Round(time.Millisecond))
+	t.Logf("%d topologies, %d probes in %v; %d topologies with Private Link: %d probes through endpoints, %d delivered, %d flows held across the owner's action",
+		last-first, probes.Load(), time.Since(start).Round(time.Millisecond),
+		st.plTopologies.Load(), st.endpointProbes.Load(), st.endpointDelivered.Load(), st.heldFlows.Load())
 }
 
 func probeCount(top *Topology) int {
-	return len(top.VMs) * (len(top.VMs) - 1) * len(testPorts)
+	return len(top.VMs) * (len(top.VMs) - 1 + len(top.Endpoints)) * len(testPorts)
 }
 
 // describeFailure writes the report for a failing topology: the seed,

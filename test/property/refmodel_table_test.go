@@ -254,3 +254,167 @@ func TestReferenceModelVirtualNetworkTag(t *testing.T) {
 		}
 	}
 }
+
+// pl gives h's topology a provider side in prefix (a /16): frontend
+// .0.10 Tcp 443 -> 8443, one NAT IP, running backends at .0.4, .0.5...
+func (h *hand) pl(prefix string, backends int) *PrivateLink {
+	p := netip.MustParsePrefix(prefix)
+	o := p.Addr().As4()[1]
+	v := &VNet{Name: "prov", Prefix: p}
+	v.Subnets = []*Subnet{
+		{Name: "be", VNet: v, Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, o, 0, 0}), 24)},
+		{Name: "nat", VNet: v, Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, o, 1, 0}), 24)},
+	}
+	pl := &PrivateLink{VNet: v, FrontendIP: netip.AddrFrom4([4]byte{10, o, 0, 10}), FrontendPort: 443, BackendPort: 8443,
+		NATIPs: []netip.Addr{netip.AddrFrom4([4]byte{10, o, 1, 4})}}
+	for i := range backends {
+		pl.Backends = append(pl.Backends, &VM{Name: "b" + string(rune('0'+i)), Subnet: v.Subnets[0],
+			IP: netip.AddrFrom4([4]byte{10, o, 0, byte(4 + i)}), Power: PowerRunning, Listeners: []int{8443}})
+	}
+	h.t.PL = pl
+	return pl
+}
+
+func (h *hand) pe(name string, s *Subnet, ip string, manual bool, a Action) *Endpoint {
+	e := &Endpoint{Name: name, Subnet: s, IP: netip.MustParseAddr(ip), Manual: manual, Action: a}
+	h.t.Endpoints = append(h.t.Endpoints, e)
+	return e
+}
+
+func TestReferenceModelPrivateLink(t *testing.T) {
+	type probe struct {
+		from, to string // VM, endpoint
+		port     int
+		want     Outcome
+	}
+	cases := []struct {
+		name   string
+		build  func(h *hand)
+		probes []probe
+	}{
+		{"connection states: only Approved carries traffic", func(h *hand) {
+			v := h.vnet("v", "10.1.0.0/16", "10.1.0.0/24")
+			h.vm("a", v.Subnets[0], "10.1.0.4")
+			h.pl("10.9.0.0/16", 1)
+			h.pe("auto", v.Subnets[0], "10.1.0.200", false, ActionLeave)
+			h.pe("manual", v.Subnets[0], "10.1.0.201", true, ActionLeave)
+			h.pe("approved", v.Subnets[0], "10.1.0.202", true, ActionApprove)
+			h.pe("rejected", v.Subnets[0], "10.1.0.203", false, ActionReject)
+			h.pe("removed", v.Subnets[0], "10.1.0.204", false, ActionRemove)
+			h.pe("mremoved", v.Subnets[0], "10.1.0.205", true, ActionRemove)
+		}, []probe{{"a", "auto", 443, Success}, {"a", "manual", 443, HostUnreachable}, {"a", "approved", 443, Success},
+			{"a", "rejected", 443, HostUnreachable}, {"a", "removed", 443, HostUnreachable}, {"a", "mremoved", 443, HostUnreachable},
+			{"a", "auto", 80, HostUnreachable}, {"a", "auto", 8443, HostUnreachable}, {"a", "manual", 80, HostUnreachable}}},
+
+		{"auto-approval approves manual connections at once", func(h *hand) {
+			v := h.vnet("v", "10.1.0.0/16", "10.1.0.0/24")
+			h.vm("a", v.Subnets[0], "10.1.0.4")
+			h.pl("10.9.0.0/16", 2).AutoApproval = true
+			h.pe("manual", v.Subnets[0], "10.1.0.200", true, ActionLeave)
+			h.pe("rejected", v.Subnets[0], "10.1.0.201", true, ActionReject)
+		}, []probe{{"a", "manual", 443, Success}, {"a", "rejected", 443, HostUnreachable}}},
+
+		{"peerings: the consumer side's access flag decides, Initiated carries nothing", func(h *hand) {
+			x := h.vnet("x", "10.1.0.0/16", "10.1.0.0/24")
+			y := h.vnet("y", "10.2.0.0/16", "10.2.0.0/24")
+			z := h.vnet("z", "10.3.0.0/16", "10.3.0.0/24")
+			w := h.vnet("w", "10.4.0.0/16", "10.4.0.0/24")
+			h.peer(x, y, true)
+			h.peer(y, x, false)
+			h.peer(z, x, true) // Initiated
+			h.peer(w, y, true)
+			h.peer(y, w, true)
+			h.vm("a", x.Subnets[0], "10.1.0.4")
+			h.vm("b", y.Subnets[0], "10.2.0.4")
+			h.vm("c", z.Subnets[0], "10.3.0.4")
+			h.vm("d", w.Subnets[0], "10.4.0.4")
+			h.pl("10.9.0.0/16", 1)
+			h.pe("px", x.Subnets[0], "10.1.0.200", false, ActionLeave)
+			h.pe("py", y.Subnets[0], "10.2.0.200", false, ActionLeave)
+		}, []probe{{"b", "px", 443, NetworkUnreachable}, {"a", "py", 443, Success}, {"c", "px", 443, NetworkUnreachable},
+			{"d", "py", 443, Success}, {"d", "px", 443, NetworkUnreachable}}}, // not transitive
+
+		{"routes: the endpoint's /32 beats shorter None routes, a /32 None route ties and wins", func(h *hand) {
+			x := h.vnet("x", "10.1.0.0/16", "10.1.0.0/24", "10.1.1.0/24", "10.1.2.0/24", "10.1.3.0/24")
+			x.Subnets[0].RouteTable = h.rt("rt0", "10.1.0.0/16")
+			x.Subnets[1].RouteTable = h.rt("rt1", "10.1.0.0/24", "10.0.0.0/8")
+			x.Subnets[2].RouteTable = h.rt("rt2", "10.1.0.200/32")
+			h.vm("a0", x.Subnets[0], "10.1.0.4")
+			h.vm("a1", x.Subnets[1], "10.1.1.4")
+			h.vm("a2", x.Subnets[2], "10.1.2.4")
+			h.vm("a3", x.Subnets[3], "10.1.3.4")
+			h.pl("10.9.0.0/16", 1)
+			h.pe("p", x.Subnets[0], "10.1.0.200", true, ActionApprove)
+		}, []probe{{"a0", "p", 443, Success}, {"a1", "p", 443, Success}, {"a2", "p", 443, NetworkUnreachable}, {"a3", "p", 443, Success}}},
+
+		{"NSGs: source outbound applies, the endpoint subnet's does not, connection before NSG", func(h *hand) {
+			v := h.vnet("v", "10.1.0.0/16", "10.1.0.0/24", "10.1.1.0/24")
+			a := h.vm("a", v.Subnets[0], "10.1.0.4")
+			b := h.vm("b", v.Subnets[0], "10.1.0.5")
+			h.vm("c", v.Subnets[0], "10.1.0.6")
+			a.NICNSG = h.nsg("a-nic", rule("nope", "Outbound", 100, "Deny", "Tcp", "*", "10.1.1.200/32", "443"))
+			b.NICNSG = h.nsg("b-nic", rule("novnet", "Outbound", 100, "Deny", "*", "*", "VirtualNetwork", "*"))
+			v.Subnets[1].NSG = h.nsg("pe-subnet", rule("denyall", "Inbound", 100, "Deny", "*", "*", "*", "*"))
+			h.pl("10.9.0.0/16", 1)
+			h.pe("p", v.Subnets[1], "10.1.1.200", false, ActionLeave)
+			h.pe("q", v.Subnets[1], "10.1.1.201", true, ActionLeave)
+		}, []probe{{"a", "p", 443, DeniedByNSG}, {"b", "p", 443, DeniedByNSG}, {"c", "p", 443, Success},
+			{"b", "q", 443, HostUnreachable}, {"b", "p", 80, HostUnreachable}}}, // Pending / no rule, and b's NSG denies
+
+		{"backends: none running, source stopped", func(h *hand) {
+			v := h.vnet("v", "10.1.0.0/16", "10.1.0.0/24")
+			a := h.vm("a", v.Subnets[0], "10.1.0.4")
+			h.vm("b", v.Subnets[0], "10.1.0.5")
+			a.Power = PowerStopped
+			pl := h.pl("10.9.0.0/16", 2)
+			pl.Backends[0].Power = PowerDeallocated
+			pl.Backends[1].Power = PowerStopped
+			h.pe("p", v.Subnets[0], "10.1.0.200", false, ActionLeave)
+		}, []probe{{"a", "p", 443, HostUnreachable}, {"b", "p", 443, HostUnreachable}}},
+
+		{"overlapping provider space: the consumer's own addresses stay its own", func(h *hand) {
+			v := h.vnet("v", "10.1.0.0/16", "10.1.0.0/24")
+			h.vm("a", v.Subnets[0], "10.1.0.4")
+			h.vm("b", v.Subnets[0], "10.1.0.5", 8443)
+			h.pl("10.1.0.0/16", 2) // backends at 10.1.0.4 and .5 too
+			h.pe("p", v.Subnets[0], "10.1.0.200", false, ActionLeave)
+		}, []probe{{"a", "p", 443, Success}, {"b", "p", 443, Success}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHand()
+			tc.build(h)
+			vms, eps := map[string]*VM{}, map[string]*Endpoint{}
+			for _, m := range h.t.VMs {
+				vms[m.Name] = m
+			}
+			for _, e := range h.t.Endpoints {
+				eps[e.Name] = e
+			}
+			for _, p := range tc.probes {
+				got, backends := h.t.DecideEndpoint(vms[p.from], eps[p.to], p.port)
+				if got.Outcome != p.want {
+					t.Errorf("%s -> %s:%d = %v (%s), want %v\n%s", p.from, p.to, p.port, got.Outcome, got.Reason, p.want, h.t)
+				}
+				if (got.Outcome == Success) != (len(backends) > 0) {
+					t.Errorf("%s -> %s:%d: %v with backends %v", p.from, p.to, p.port, got.Outcome, backends)
+				}
+				for _, b := range backends {
+					if b.Subnet.VNet != h.t.PL.VNet || !b.Running() {
+						t.Errorf("%s -> %s:%d: backend %s is not a running provider backend", p.from, p.to, p.port, b.Name)
+					}
+				}
+			}
+			// VM-to-VM answers ignore the endpoints' routes.
+			for _, a := range h.t.VMs {
+				for _, b := range h.t.VMs {
+					if a != b {
+						if d := h.t.Decide(a, b, 22); d.Outcome == HostUnreachable && a.Running() && b.Running() {
+							t.Errorf("%s -> %s:22 = %v (%s)", a.Name, b.Name, d.Outcome, d.Reason)
+						}
+					}
+				}
+			}
+		})
+	}
+}

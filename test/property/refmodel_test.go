@@ -5,7 +5,8 @@ package property_test
 // (azure-behavior.md §7 and the Azure docs on peering, routing and NSGs),
 // independently of internal/fabric/path. It covers exactly the features
 // the generator produces: VNets, subnets, peerings, None user routes,
-// NSGs with tags and CIDRs, VMs that run or not, declared listeners.
+// NSGs with tags and CIDRs, VMs that run or not, declared listeners, and
+// private endpoints' /32 routes (Private Link: refmodel_pl_test.go).
 
 import (
 	"fmt"
@@ -23,6 +24,10 @@ type Topology struct {
 	NSGs        []*NSG
 	RouteTables []*RouteTable
 	VMs         []*VM
+	// PL is the Private Link provider side (nil: none), Endpoints the
+	// private endpoints connected to it (refmodel_pl_test.go).
+	PL        *PrivateLink
+	Endpoints []*Endpoint
 }
 
 // VNet is a virtual network with one address prefix.
@@ -175,6 +180,7 @@ const (
 	routeLocal routeKind = iota
 	routePeering
 	routeNone
+	routeEndpoint // a private endpoint's /32 (InterfaceEndpoint)
 )
 
 type candidate struct {
@@ -200,6 +206,7 @@ func (t *Topology) route(s *Subnet, dst netip.Addr) candidate {
 			cands = append(cands, candidate{prefix: v.Prefix, kind: routePeering, peer: p, name: "VNetPeering " + p.Name})
 		}
 	}
+	cands = append(cands, t.endpointRoutes(s)...)
 	if s.RouteTable != nil {
 		for _, r := range s.RouteTable.Routes {
 			cands = append(cands, candidate{prefix: r.Prefix, kind: routeNone, user: true,
@@ -353,6 +360,9 @@ func (t *Topology) Decide(a, b *VM, port int) Decision {
 		if !r.peer.AllowAccess {
 			return Decision{NetworkUnreachable, "peering " + r.peer.Name + ": allowVirtualNetworkAccess is false"}
 		}
+	case routeEndpoint:
+		// Endpoints never take a VM's address (gen.privateLink).
+		return Decision{HostUnreachable, "model: VM address " + b.IP.String() + " routed by " + r.name}
 	}
 	if !b.Running() {
 		return Decision{HostUnreachable, "destination " + b.Name + " is " + b.Power}
@@ -434,6 +444,21 @@ func (t *Topology) String() string {
 			fmt.Fprintf(&sb, " nic-nsg=%s", m.NICNSG.Name)
 		}
 		fmt.Fprintf(&sb, " listeners=%v\n", m.Listeners)
+	}
+	if pl := t.PL; pl != nil {
+		fmt.Fprintf(&sb, "  private link: vnet %s %s (be %s, nat %s), lb frontend %s Tcp %d -> %d, nat ips %v, autoApproval=%t\n",
+			pl.VNet.Name, pl.VNet.Prefix, pl.VNet.Subnets[0].Prefix, pl.VNet.Subnets[1].Prefix, pl.FrontendIP,
+			pl.FrontendPort, pl.BackendPort, pl.NATIPs, pl.AutoApproval)
+		for _, b := range pl.Backends {
+			fmt.Fprintf(&sb, "    backend %s %s %s listeners=%v\n", b.Name, b.IP, b.Power, b.Listeners)
+		}
+	}
+	for _, e := range t.Endpoints {
+		kind := "automatic"
+		if e.Manual {
+			kind = "manual"
+		}
+		fmt.Fprintf(&sb, "  endpoint %s %s in %s/%s %s, owner %s -> %s\n", e.Name, e.IP, e.Subnet.VNet.Name, e.Subnet.Name, kind, e.Action, t.State(e))
 	}
 	return sb.String()
 }

@@ -44,6 +44,23 @@ func cloneTop(t *Topology) *Topology {
 		c.VMs = append(c.VMs, &VM{Name: m.Name, Subnet: subnets[m.Subnet], IP: m.IP, NICNSG: nsgs[m.NICNSG],
 			Power: m.Power, Listeners: slices.Clone(m.Listeners)})
 	}
+	if pl := t.PL; pl != nil {
+		nv := &VNet{Name: pl.VNet.Name, Prefix: pl.VNet.Prefix}
+		for _, s := range pl.VNet.Subnets {
+			ns := &Subnet{Name: s.Name, VNet: nv, Prefix: s.Prefix}
+			subnets[s] = ns
+			nv.Subnets = append(nv.Subnets, ns)
+		}
+		c.PL = &PrivateLink{VNet: nv, FrontendIP: pl.FrontendIP, FrontendPort: pl.FrontendPort, BackendPort: pl.BackendPort,
+			NATIPs: slices.Clone(pl.NATIPs), AutoApproval: pl.AutoApproval}
+		for _, b := range pl.Backends {
+			c.PL.Backends = append(c.PL.Backends, &VM{Name: b.Name, Subnet: subnets[b.Subnet], IP: b.IP, Power: b.Power,
+				Listeners: slices.Clone(b.Listeners)})
+		}
+	}
+	for _, e := range t.Endpoints {
+		c.Endpoints = append(c.Endpoints, &Endpoint{Name: e.Name, Subnet: subnets[e.Subnet], IP: e.IP, Manual: e.Manual, Action: e.Action})
+	}
 	return c
 }
 
@@ -67,8 +84,9 @@ func (t *Topology) prune() {
 // edit simplifies a clone in place; a and b are the probe's VM indexes.
 type edit func(t *Topology)
 
-// edits lists the one-step simplifications of t that keep VMs a and b.
-func edits(t *Topology, a, b int) []edit {
+// edits lists the one-step simplifications of t that keep VM a and the
+// probe's destination: VM b, or (b < 0) endpoint ep.
+func edits(t *Topology, a, b, ep int) []edit {
 	var out []edit
 	hasVM := func(t *Topology, v *VNet, s *Subnet) bool {
 		for _, m := range t.VMs {
@@ -76,7 +94,31 @@ func edits(t *Topology, a, b int) []edit {
 				return true
 			}
 		}
+		for _, e := range t.Endpoints {
+			if (v != nil && e.Subnet.VNet == v) || (s != nil && e.Subnet == s) {
+				return true
+			}
+		}
 		return false
+	}
+	if t.PL != nil {
+		if b >= 0 {
+			out = append(out, func(t *Topology) { t.PL, t.Endpoints = nil, nil })
+		}
+		for i := range t.Endpoints {
+			if i != ep {
+				out = append(out, func(t *Topology) { t.Endpoints = slices.Delete(t.Endpoints, i, i+1) })
+			}
+		}
+		if len(t.PL.Backends) > 1 {
+			out = append(out, func(t *Topology) { t.PL.Backends = t.PL.Backends[:1] })
+		}
+		if len(t.PL.NATIPs) > 1 {
+			out = append(out, func(t *Topology) { t.PL.NATIPs = t.PL.NATIPs[:1] })
+		}
+		if t.PL.AutoApproval {
+			out = append(out, func(t *Topology) { t.PL.AutoApproval = false })
+		}
 	}
 	for i := range t.VMs {
 		if i != a && i != b {
@@ -133,12 +175,17 @@ func edits(t *Topology, a, b int) []edit {
 // source and destination VM, same port) still disagrees with the model,
 // greedily applying one simplification at a time.
 func shrink(ctx context.Context, e *env, top *Topology, m mismatch) (*Topology, *mismatch) {
-	a, b := slices.Index(top.VMs, m.from), slices.Index(top.VMs, m.to)
+	a, b, k := slices.Index(top.VMs, m.from), -1, -1
+	if m.ep != nil {
+		k = slices.Index(top.Endpoints, m.ep)
+	} else {
+		b = slices.Index(top.VMs, m.to)
+	}
 	cur, curM := top, &m
 	attempts := 0
 	for progress := true; progress && attempts < maxShrinkAttempts; {
 		progress = false
-		for _, ed := range edits(cur, a, b) {
+		for _, ed := range edits(cur, a, b, k) {
 			if attempts >= maxShrinkAttempts || ctx.Err() != nil {
 				break
 			}
@@ -146,14 +193,25 @@ func shrink(ctx context.Context, e *env, top *Topology, m mismatch) (*Topology, 
 			cand := cloneTop(cur)
 			ed(cand)
 			cand.prune()
-			na, nb := indexByName(cand, m.from.Name), indexByName(cand, m.to.Name)
-			ms, err := check(ctx, e, cand, func(x, y *VM, port int) bool {
-				return x == cand.VMs[na] && y == cand.VMs[nb] && port == m.port
-			})
+			na, nb, nk := indexByName(cand, m.from.Name), -1, -1
+			if m.ep != nil {
+				nk = slices.IndexFunc(cand.Endpoints, func(x *Endpoint) bool { return x.Name == m.ep.Name })
+			} else {
+				nb = indexByName(cand, m.to.Name)
+			}
+			ms, err := check(ctx, e, cand, func(x *VM, to target, port int) bool {
+				if x != cand.VMs[na] || port != m.port {
+					return false
+				}
+				if nk >= 0 {
+					return to.ep == cand.Endpoints[nk]
+				}
+				return to.vm == cand.VMs[nb]
+			}, nil)
 			if err != nil || len(ms) == 0 {
 				continue
 			}
-			cur, curM, a, b = cand, &ms[0], na, nb
+			cur, curM, a, b, k = cand, &ms[0], na, nb, nk
 			progress = true
 			break
 		}
@@ -173,7 +231,7 @@ func TestShrinkEditsKeepTopologiesValid(t *testing.T) {
 		top := Generate(7, i)
 		orig := top.String()
 		a, b := 0, 1
-		for k, ed := range edits(top, a, b) {
+		for k, ed := range edits(top, a, b, -1) {
 			c := cloneTop(top)
 			if c.String() != top.String() {
 				t.Fatalf("clone differs:\n%s\n%s", c, top)
@@ -199,9 +257,52 @@ func TestShrinkEditsKeepTopologiesValid(t *testing.T) {
 					t.Fatalf("topology %d edit %d left a dangling peering", i, k)
 				}
 			}
+			for _, e := range c.Endpoints {
+				if c.PL == nil || !slices.Contains(c.VNets, e.Subnet.VNet) || !slices.Contains(e.Subnet.VNet.Subnets, e.Subnet) {
+					t.Fatalf("topology %d edit %d left endpoint %s without its service or subnet", i, k, e.Name)
+				}
+			}
 			if top.String() != orig {
 				t.Fatalf("topology %d edit %d modified the original", i, k)
 			}
 		}
+	}
+}
+
+func TestShrinkEditsKeepEndpointProbes(t *testing.T) {
+	seen := 0
+	for i := range 200 {
+		top := Generate(7, i)
+		if top.PL == nil {
+			continue
+		}
+		seen++
+		ep := len(top.Endpoints) - 1
+		for k, ed := range edits(top, 0, -1, ep) {
+			c := cloneTop(top)
+			ed(c)
+			c.prune()
+			if c.String() == top.String() {
+				t.Fatalf("topology %d edit %d changed nothing", i, k)
+			}
+			if c.PL == nil || c.VMs[0].Name != top.VMs[0].Name || !slices.ContainsFunc(c.Endpoints, func(e *Endpoint) bool {
+				return e.Name == top.Endpoints[ep].Name
+			}) {
+				t.Fatalf("topology %d edit %d lost the probe's source, service or endpoint:\n%s", i, k, c)
+			}
+			for _, e := range c.Endpoints {
+				if !slices.Contains(c.VNets, e.Subnet.VNet) || !slices.Contains(e.Subnet.VNet.Subnets, e.Subnet) {
+					t.Fatalf("topology %d edit %d left endpoint %s in a removed subnet", i, k, e.Name)
+				}
+			}
+			for _, b := range c.PL.Backends {
+				if b.Subnet != c.PL.VNet.Subnets[0] {
+					t.Fatalf("topology %d edit %d: backend %s outside the clone's provider VNet", i, k, b.Name)
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no topology with Private Link among 200")
 	}
 }
