@@ -77,10 +77,14 @@ func newDataPlane(cfg fabricConfig) (_ *dataPlane, err error) {
 	// per accepted connection).
 	lc := net.ListenConfig{KeepAlive: -1}
 	if dp.socks, err = lc.Listen(context.Background(), "tcp", cfg.socksListen); err != nil {
+		_ = dp.proxy.Close()
+		_ = dp.dns.Close()
 		return nil, fmt.Errorf("listen on %s (--socks-listen): %w", cfg.socksListen, err)
 	}
 	if dp.http, err = lc.Listen(context.Background(), "tcp", cfg.httpListen); err != nil {
 		_ = dp.socks.Close()
+		_ = dp.proxy.Close()
+		_ = dp.dns.Close()
 		return nil, fmt.Errorf("listen on %s (--http-proxy-listen): %w", cfg.httpListen, err)
 	}
 	return dp, nil
@@ -94,8 +98,8 @@ type fabricConfig struct {
 	log         *slog.Logger
 }
 
-// run runs the watcher and serves the proxies until ctx ends; it returns
-// once the first snapshot is built.
+// start runs the watcher, the prober and the proxies until ctx ends; it
+// returns once the first snapshot is built.
 func (dp *dataPlane) start(ctx context.Context, spawn func(func())) error {
 	spawn(func() {
 		if err := dp.watcher.Run(ctx); err != nil && ctx.Err() == nil {
