@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -73,49 +72,9 @@ func (c *Client) PutAndWait(ctx context.Context, path, apiVersion string, body a
 	return c.wait(ctx, r)
 }
 
-// wait follows the Azure-AsyncOperation of r, if any.
+// wait follows the Azure-AsyncOperation of r, if any, polling every 20 ms.
 func (c *Client) wait(ctx context.Context, r *Reply) error {
-	u := r.Header.Get("Azure-AsyncOperation")
-	if u == "" {
-		return nil
-	}
-	if !strings.HasPrefix(u, "http") {
-		u = c.t.Endpoint + u
-	}
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+c.t.Token)
-		resp, err := c.hc.Do(req)
-		if err != nil {
-			return fmt.Errorf("poll %s: %w", u, err)
-		}
-		var st struct {
-			Status string          `json:"status"`
-			Error  json.RawMessage `json:"error"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&st)
-		resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("poll %s: decode status: %w", u, err)
-		}
-		switch st.Status {
-		case "Succeeded":
-			return nil
-		case "InProgress", "":
-		default:
-			return fmt.Errorf("operation %s ended %s: %s", u, st.Status, st.Error)
-		}
-		select {
-		case <-time.After(20 * time.Millisecond):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return fmt.Errorf("operation %s did not finish within a minute", u)
+	return c.waitEvery(ctx, r, 20*time.Millisecond)
 }
 
 // Get reads a resource and decodes it into out.

@@ -297,7 +297,7 @@ func (e *ErrARM) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Co
 func (w *PLWorld) TryEndpoint(ctx context.Context, t *Target, c *Client, name string) error {
 	r, err := c.Call(ctx, http.MethodPut, t.EndpointID(name), NetworkAPIVersion, endpointBody(w.PESubnet, w.PLSID))
 	if err == nil {
-		return c.waitEvery(ctx, r, 20*time.Millisecond)
+		return c.wait(ctx, r)
 	}
 	if r == nil {
 		return err

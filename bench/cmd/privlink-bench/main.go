@@ -30,7 +30,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,7 +97,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	header := machine()
+	header := bench.Machine("privlink-bench")
 	var rows []row
 	if !o.skipWrites {
 		r, err := writes(ctx, o, filepath.Join(tmp, "inproc"))
@@ -118,7 +117,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	for _, h := range header {
 		fmt.Fprintf(out, "- %s\n", h)
 	}
-	fmt.Fprintf(out, "- load average after the run: %s\n", loadavg())
+	fmt.Fprintf(out, "- load average after the run: %s\n", bench.LoadAvg())
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "| Measurement | privlink | Reference | Ratio | Target | Met |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|")
@@ -130,48 +129,6 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "privlink-bench: "+format+"\n", args...)
-}
-
-func machine() []string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, ln := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(ln, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	kernel := "unknown"
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		kernel = strings.TrimSpace(string(b))
-	}
-	return []string{
-		"date: " + time.Now().UTC().Format(time.RFC3339),
-		fmt.Sprintf("machine: nproc %d, GOMAXPROCS %d, %s, linux %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), model, kernel),
-		"go: " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
-		"arguments: `" + strings.Join(append([]string{"privlink-bench"}, os.Args[1:]...), " ") + "`",
-		"load average before the run: " + loadavg(),
-	}
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func yes(ok bool) string {
-	if ok {
-		return "**yes**"
-	}
-	return "**NO**"
 }
 
 func ms(d time.Duration) string {
@@ -243,7 +200,7 @@ func writes(ctx context.Context, o options, dir string) ([]row, error) {
 				ms(ref.Quantile(0.5)), ms(ref.Quantile(0.99))),
 			ratio:  fmt.Sprintf("%.2f (rounds %s)", bench.Median(bench.Ratios(ar, rr)), spanf(bench.Ratios(ar, rr), "%.2f")),
 			target: "≥ 2,000/s",
-			met:    yes(bench.Median(ar) >= targetWrites),
+			met:    bench.Met(bench.Median(ar) >= targetWrites),
 		}, row{
 			what: fmt.Sprintf("… breakdown, %d clients: the PUT's store transaction alone (read key + group, guarded create)", c),
 			ref: fmt.Sprintf("store.Run: %.0f/s (rounds %s; p50 %s, p99 %s)", bench.Median(tr), spanf(tr, "%.0f"),
@@ -449,7 +406,7 @@ func processes(o options, tmp string) ([]row, error) {
 			ref:    "tlsref: " + detail(tl),
 			ratio:  fmt.Sprintf("%.1f", bench.Ratio(float64(pl.RSS), float64(tl.RSS))),
 			target: "≤ 150 MB",
-			met:    yes(pl.RSS*1024 <= targetRSS),
+			met:    bench.Met(pl.RSS*1024 <= targetRSS),
 		},
 		row{
 			what:   "… breakdown: embedded etcd alone (etcdref), idle",
@@ -478,7 +435,7 @@ func processes(o options, tmp string) ([]row, error) {
 			ref:    fmt.Sprintf("tlsref: %s (%s)", ms(avg(rt.warm)), spread(rt.warm)),
 			ratio:  fmt.Sprintf("%.1f", bench.Ratio(float64(avg(rp.cold)), float64(avg(rt.warm)))),
 			target: "≤ 1 s",
-			met:    yes(avg(rp.cold) <= targetReady),
+			met:    bench.Met(avg(rp.cold) <= targetReady),
 		},
 		row{
 			what:   fmt.Sprintf("Time to ready, warm (existing data dir), exec → ready line, avg of %d", len(rp.warm)),
@@ -486,7 +443,7 @@ func processes(o options, tmp string) ([]row, error) {
 			ref:    fmt.Sprintf("tlsref: %s (%s)", ms(avg(rt.warm)), spread(rt.warm)),
 			ratio:  fmt.Sprintf("%.1f", bench.Ratio(float64(avg(rp.warm)), float64(avg(rt.warm)))),
 			target: "≤ 1 s",
-			met:    yes(avg(rp.warm) <= targetReady),
+			met:    bench.Met(avg(rp.warm) <= targetReady),
 		},
 		row{
 			what:   "… breakdown: embedded etcd alone (etcdref), cold / warm",

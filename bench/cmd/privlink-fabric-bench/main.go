@@ -159,7 +159,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	header := machine()
+	header := bench.Machine("privlink-fabric-bench")
 	e := &env{o: o, dir: tmp}
 	var rows []row
 	if !o.skip["stream"] || !o.skip["connect"] || !o.skip["dns"] {
@@ -213,7 +213,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	for _, n := range e.notes {
 		fmt.Fprintf(out, "- %s\n", n)
 	}
-	fmt.Fprintf(out, "- load average after the run: %s\n", loadavg())
+	fmt.Fprintf(out, "- load average after the run: %s\n", bench.LoadAvg())
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "| Measurement | privlink | Reference | Ratio | Target | Met |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|")
@@ -367,13 +367,13 @@ func (e *env) stream() ([]row, error) {
 			ref:    fmt.Sprintf("direct loopback: %s (rounds %s)", mbps(bench.Median(rates["direct"])), spanf(rates["direct"], mbps)),
 			ratio:  fmt.Sprintf("%.2f (rounds %s)", bench.Median(toDirect), spanf(toDirect, f2)),
 			target: "≥ 0.8× direct",
-			met:    yes(bench.Median(toDirect) >= targetStreamRatio),
+			met:    bench.Met(bench.Median(toDirect) >= targetStreamRatio),
 		}, row{
 			what:   fmt.Sprintf("… same, against HAProxy (best of default / splice-auto: %s), %d stream(s)", bestHAP, n),
 			ref:    fmt.Sprintf("haproxy %s (rounds %s); haproxy splice-auto %s (rounds %s)", mbps(bench.Median(rates["haproxy"])), spanf(rates["haproxy"], mbps), mbps(bench.Median(rates["haproxy-splice"])), spanf(rates["haproxy-splice"], mbps)),
 			ratio:  fmt.Sprintf("%.2f (rounds %s)", bench.Median(toHAP), spanf(toHAP, f2)),
 			target: "≥ HAProxy",
-			met:    yes(bench.Median(toHAP) >= 1),
+			met:    bench.Met(bench.Median(toHAP) >= 1),
 		}, row{
 			what:   fmt.Sprintf("… breakdown, %d stream(s): minimal Go splice relay (no SOCKS, no policy)", n),
 			ref:    fmt.Sprintf("go-relay %s (rounds %s)", mbps(bench.Median(rates["go-relay"])), spanf(rates["go-relay"], mbps)),
@@ -451,7 +451,7 @@ func (e *env) connect(ctx context.Context) ([]row, error) {
 		what := fmt.Sprintf("Connection setup (dial, 1 byte echoed, close), %d client(s), %d per round, median of %d rounds", c, e.o.connects, e.o.rounds)
 		addedTarget, addedMet := "–", "–"
 		if c == 1 {
-			addedTarget, addedMet = "≤ 100 µs added p50", yes(added("privlink") <= targetAddedP50)
+			addedTarget, addedMet = "≤ 100 µs added p50", bench.Met(added("privlink") <= targetAddedP50)
 		}
 		rows = append(rows, row{
 			what:   what + ": privlink SOCKS5 to vm-server's address",
@@ -465,7 +465,7 @@ func (e *env) connect(ctx context.Context) ([]row, error) {
 			ref:    "haproxy: " + desc("haproxy") + fmt.Sprintf("; added p50 %s", us(added("haproxy"))),
 			ratio:  fmt.Sprintf("rate %.2f of HAProxy (rounds %s)", bench.Median(bench.Ratios(rate("privlink"), rate("haproxy"))), spanf(bench.Ratios(rate("privlink"), rate("haproxy")), f2)),
 			target: "≥ HAProxy",
-			met:    yes(bench.Median(bench.Ratios(rate("privlink"), rate("haproxy"))) >= 1),
+			met:    bench.Met(bench.Median(bench.Ratios(rate("privlink"), rate("haproxy"))) >= 1),
 		}, row{
 			what:   fmt.Sprintf("… breakdown, %d client(s): by private DNS name (resolved in vm-client's view); minimal Go relay", c),
 			value:  "by name: " + desc("privlink-name") + fmt.Sprintf("; added p50 %s", us(added("privlink-name"))),
@@ -547,7 +547,7 @@ func (e *env) dns(ctx context.Context) ([]row, error) {
 		ref:    "unbound local zone: " + desc("unbound"),
 		ratio:  fmt.Sprintf("%.2f (rounds %s)", bench.Median(ratio), spanf(ratio, f2)),
 		target: "≥ unbound",
-		met:    yes(bench.Median(ratio) >= 1),
+		met:    bench.Met(bench.Median(ratio) >= 1),
 	}, {
 		what:   "… breakdown: minimal Go UDP responder (pre-packed answers, one socket, GOMAXPROCS readers; no views, no policy)",
 		ref:    "go-floor: " + desc("go-floor"),
@@ -597,62 +597,20 @@ func evaluator(o options) ([]row, error) {
 		ref:    fmt.Sprintf("same queries on a 2-VNet / %d-NIC hub-and-spoke: p50 %s, p99 %s", len(ss.NICs), us(rm.Quantile(0.5)), us(rm.Quantile(0.99))),
 		ratio:  fmt.Sprintf("p50 %.2f× the small topology", float64(bm.Quantile(0.5))/float64(rm.Quantile(0.5))),
 		target: "p50 ≤ 1 ms",
-		met:    yes(bm.Quantile(0.5) <= targetEvalP50),
+		met:    bench.Met(bm.Quantile(0.5) <= targetEvalP50),
 	}, {
 		what:   fmt.Sprintf("Snapshot heap of that topology (%d stored records; fabric.Build in %s)", len(hs.Records), buildTime.Round(time.Millisecond)),
 		value:  fmt.Sprintf("%.1f MB", float64(held)/1e6),
 		ref:    fmt.Sprintf("the records as stored (JSON): %.1f MB", float64(hs.StoredBytes)/1e6),
 		ratio:  fmt.Sprintf("%.2f", float64(held)/float64(hs.StoredBytes)),
 		target: "≤ 500 MB",
-		met:    yes(held <= targetSnapshot),
+		met:    bench.Met(held <= targetSnapshot),
 	}}, nil
 }
 
 func smallBuild(hs *bench.HubSpoke) (*fabric.Snapshot, error) {
 	s, _, _, err := hs.BuildMeasured()
 	return s, err
-}
-
-func machine() []string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, ln := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(ln, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	kernel := "unknown"
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		kernel = strings.TrimSpace(string(b))
-	}
-	return []string{
-		"date: " + time.Now().UTC().Format(time.RFC3339),
-		fmt.Sprintf("machine: nproc %d, GOMAXPROCS %d, %s, linux %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), model, kernel),
-		"go: " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
-		"arguments: `" + strings.Join(append([]string{"privlink-fabric-bench"}, os.Args[1:]...), " ") + "`",
-		"load average before the run: " + loadavg(),
-	}
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func yes(ok bool) string {
-	if ok {
-		return "**yes**"
-	}
-	return "**NO**"
 }
 
 func mbps(x float64) string { return strconv.FormatFloat(x/1e6, 'f', 0, 64) + " MB/s" }

@@ -173,19 +173,19 @@ func (p *plState) stream(pe *bench.PLEndpoint) ([]row, error) {
 			ref:    "direct loopback: " + desc("direct"),
 			ratio:  fmt.Sprintf("%.2f (rounds %s)", bench.Median(toDirect), spanf(toDirect, f2)),
 			target: "≥ 0.8× direct",
-			met:    yes(bench.Median(toDirect) >= targetStreamRatio),
+			met:    bench.Met(bench.Median(toDirect) >= targetStreamRatio),
 		}, row{
 			what:   fmt.Sprintf("… same, against HAProxy as the LB alone, one hop (best of default / splice-auto: %s), %d stream(s)", best, n),
 			ref:    "haproxy-lb " + desc("haproxy-lb") + "; haproxy-lb splice-auto " + desc("haproxy-lb-splice"),
 			ratio:  fmt.Sprintf("%.2f (rounds %s)", bench.Median(toHAP), spanf(toHAP, f2)),
 			target: "≥ HAProxy",
-			met:    yes(bench.Median(toHAP) >= 1),
+			met:    bench.Met(bench.Median(toHAP) >= 1),
 		}, row{
 			what:   fmt.Sprintf("… same, against the HAProxy chain endpoint → LB (two hops), %d stream(s)", n),
 			ref:    "haproxy-chain " + desc("haproxy-chain"),
 			ratio:  fmt.Sprintf("%.2f (rounds %s)", bench.Median(toChain), spanf(toChain, f2)),
 			target: "≥ HAProxy",
-			met:    yes(bench.Median(toChain) >= 1),
+			met:    bench.Met(bench.Median(toChain) >= 1),
 		})
 	}
 	return rows, nil
@@ -255,13 +255,13 @@ func (p *plState) connect(ctx context.Context, pe *bench.PLEndpoint) ([]row, []f
 			ref:    "haproxy-lb: " + desc("haproxy-lb") + fmt.Sprintf("; added p50 %s", us(added("haproxy-lb"))),
 			ratio:  fmt.Sprintf("rate %.2f (rounds %s)", bench.Median(toLB), spanf(toLB, f2)),
 			target: "≥ HAProxy",
-			met:    yes(bench.Median(toLB) >= 1),
+			met:    bench.Met(bench.Median(toLB) >= 1),
 		}, row{
 			what:   fmt.Sprintf("… same, against the HAProxy chain endpoint → LB (two hops), %d client(s)", c),
 			ref:    "haproxy-chain: " + desc("haproxy-chain") + fmt.Sprintf("; added p50 %s", us(added("haproxy-chain"))),
 			ratio:  fmt.Sprintf("rate %.2f (rounds %s)", bench.Median(toChain), spanf(toChain, f2)),
 			target: "≥ HAProxy",
-			met:    yes(bench.Median(toChain) >= 1),
+			met:    bench.Met(bench.Median(toChain) >= 1),
 		})
 		if c == slices.Max(p.o.connectConc) {
 			ones, directs = rate("privlink"), rate("direct")
@@ -334,7 +334,7 @@ func (p *plState) scale(ctx context.Context, oneRates, oneDirect []float64) ([]r
 		ref:    fmt.Sprintf("first %d endpoints p50 %s; last %d p50 %s", tenth, ms(q(firstTenth, 0.5)), tenth, ms(q(lastTenth, 0.5))),
 		ratio:  fmt.Sprintf("last ÷ first tenth p50 %.2f", float64(q(lastTenth, 0.5))/float64(q(firstTenth, 0.5))),
 		target: "1,000 endpoints on one service",
-		met:    yes(len(eps) >= 1000),
+		met:    bench.Met(len(eps) >= 1000),
 	}, {
 		what:  fmt.Sprintf("… endpoint %d carries traffic%s", len(eps), limitWhat),
 		value: lastOK,
