@@ -34,17 +34,9 @@ func (p *Provider) prepareNextHop(s *fabric.Snapshot, body []byte) (job, error) 
 	if err != nil {
 		return nil, err
 	}
-	h, err := runningVM(s, "targetResourceId", r.TargetResourceID)
+	ipc, err := vmIPConfig(s, r.TargetResourceID, r.TargetNICResourceID, src, "Source")
 	if err != nil {
 		return nil, err
-	}
-	nics, err := vmNICs(h, r.TargetNICResourceID)
-	if err != nil {
-		return nil, err
-	}
-	ipc := ipConfigOf(nics, src)
-	if ipc == nil {
-		return nil, arm.InvalidParameter("Source IP address %s is not an address of virtual machine %s.", src, h.ResourceID)
 	}
 	return func(context.Context) (any, error) {
 		return path.NextHop(s, ipc, dst), nil
@@ -117,17 +109,9 @@ func (p *Provider) prepareIPFlow(s *fabric.Snapshot, body []byte) (job, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := runningVM(s, "targetResourceId", r.TargetResourceID)
+	ipc, err := vmIPConfig(s, r.TargetResourceID, r.TargetNICResourceID, local, "Local")
 	if err != nil {
 		return nil, err
-	}
-	nics, err := vmNICs(h, r.TargetNICResourceID)
-	if err != nil {
-		return nil, err
-	}
-	ipc := ipConfigOf(nics, local)
-	if ipc == nil {
-		return nil, arm.InvalidParameter("Local IP address %s is not an address of virtual machine %s.", local, h.ResourceID)
 	}
 	return func(context.Context) (any, error) {
 		access, rule := path.IPFlowVerify(s, ipc, dir, proto, netip.AddrPortFrom(local, lport), netip.AddrPortFrom(remote, rport))
@@ -181,4 +165,23 @@ func (p *Provider) prepareEffectiveNSGs(s *fabric.Snapshot, rec *arm.Record) (jo
 		}
 		return listResult[path.EffectiveNSG]{Value: nsgs}, nil
 	}, nil
+}
+
+// vmIPConfig finds the IP configuration holding ip on the running VM
+// targetID (optionally on its NIC nicID); which names the address in the
+// error ("Source", "Local").
+func vmIPConfig(s *fabric.Snapshot, targetID, nicID string, ip netip.Addr, which string) (*fabric.IPConfig, error) {
+	h, err := runningVM(s, "targetResourceId", targetID)
+	if err != nil {
+		return nil, err
+	}
+	nics, err := vmNICs(h, nicID)
+	if err != nil {
+		return nil, err
+	}
+	ipc := ipConfigOf(nics, ip)
+	if ipc == nil {
+		return nil, arm.InvalidParameter("%s IP address %s is not an address of virtual machine %s.", which, ip, h.ResourceID)
+	}
+	return ipc, nil
 }
