@@ -18,8 +18,10 @@ import (
 	"github.com/privlink/privlink/internal/config"
 	"github.com/privlink/privlink/internal/controller"
 	"github.com/privlink/privlink/internal/fabric"
+	"github.com/privlink/privlink/internal/kube"
 	"github.com/privlink/privlink/internal/pki"
 	"github.com/privlink/privlink/internal/providers/compute"
+	"github.com/privlink/privlink/internal/providers/containerservice"
 	"github.com/privlink/privlink/internal/store"
 	etcdstore "github.com/privlink/privlink/internal/store/etcd"
 	"github.com/privlink/privlink/internal/store/memory"
@@ -36,6 +38,10 @@ type Daemon struct {
 	log      *slog.Logger
 	fabric   *dataPlane
 	compute  *compute.Provider
+	aks      *containerservice.Provider
+	kube     *kube.Manager
+	kubeEtcd *kubeEtcd
+	kubeSock string
 	embedded *etcdstore.Embedded
 	listener net.Listener
 	http     *http.Server
@@ -92,6 +98,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 	reg := arm.NewRegistry()
 	eng := arm.NewEngine(fence, reg, log.With("component", "arm"))
 	srv := arm.NewServer(eng, authenticator{issuer}, issuer.Handler(nil), log.With("component", "arm"))
+	if d.aks, err = d.newAKS(srv, issuer); err != nil {
+		return nil, err
+	}
 	d.Platform = &arm.Platform{Registry: reg, Server: srv, Engine: eng, Log: log,
 		DefaultSubscription: d.Identity.SubscriptionID, TenantID: d.Identity.TenantID,
 		RegistrationDelay: cfg.RegistrationDelay}
@@ -119,6 +128,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 		return nil, fmt.Errorf("start data plane: %w", err)
 	}
 	spawn(func() { d.ensureNetworkWatchers(runCtx) })
+	spawn(func() { d.aks.Run(runCtx) })
 	spawn(func() { d.ensureAutoRegistration(runCtx) })
 	d.http = &http.Server{
 		Handler:           srv,
@@ -152,7 +162,15 @@ func (d *Daemon) openStore(ctx context.Context) error {
 	case cfg.Store == "memory":
 		d.Store = memory.New()
 	case cfg.Store == "embedded":
-		em, err := etcdstore.StartEmbedded(ctx, etcdstore.EmbeddedConfig{Dir: filepath.Join(cfg.DataDir, "etcd")}, d.log.With("component", "etcd"))
+		// Kubernetes API servers reach the same etcd on a unix socket.
+		sock, err := shortSocket(cfg.DataDir, "kube-etcd.sock")
+		if err != nil {
+			return err
+		}
+		_ = os.Remove(sock)
+		d.kubeSock = sock
+		em, err := etcdstore.StartEmbedded(ctx, etcdstore.EmbeddedConfig{Dir: filepath.Join(cfg.DataDir, "etcd"),
+			ClientURLs: []string{"unix://" + sock}}, d.log.With("component", "etcd"))
 		if err != nil {
 			return fmt.Errorf("start embedded etcd: %w", err)
 		}
@@ -209,6 +227,20 @@ func (d *Daemon) Stop(ctx context.Context) error {
 			d.cancel()
 		}
 		d.wg.Wait()
+		// Kubernetes control planes before the etcd they use.
+		if d.aks != nil {
+			d.aks.Close()
+		}
+		if d.kube != nil {
+			if err := d.kube.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if d.kubeEtcd != nil {
+			if err := d.kubeEtcd.stop(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if d.Store != nil {
 			if err := d.Store.Close(); err != nil {
 				errs = append(errs, err)

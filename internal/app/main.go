@@ -9,16 +9,25 @@ import (
 	"strings"
 
 	"github.com/privlink/privlink/internal/cli"
+	"github.com/privlink/privlink/internal/kube"
 )
 
 // Main dispatches the binary: `serve`, `env` and `version` are the
-// daemon's commands; everything else, and every invocation through a file
+// daemon's commands, `kubectl` (or the binary invoked as `kubectl`) is the
+// embedded kubectl; everything else, and every invocation through a file
 // named `az`, is the az-compatible CLI.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := strings.TrimSuffix(filepath.Base(args[0]), ".exe")
 	rest := args[1:]
+	if name == "kubectl" {
+		return kube.KubectlMain(rest, stdin, stdout, stderr)
+	}
 	if name != "az" && len(rest) > 0 {
 		switch rest[0] {
+		case "kubectl":
+			// The embedded kubectl (k8s.io/kubectl), so that machines
+			// without one can drive the emulated clusters.
+			return kube.KubectlMain(rest[1:], stdin, stdout, stderr)
 		case "serve":
 			return Serve(ctx, rest[1:], stdout, stderr)
 		case "env":

@@ -42,5 +42,6 @@ func (d *Daemon) providers() []arm.Provider {
 		d.compute,
 		watcher,
 		privlinkfabric.Provider{Environment: dp.environment, DNSQuery: dp.dnsQuery},
+		d.aks, // after network, loadbalancer, privatelink, privatedns, compute
 	}
 }

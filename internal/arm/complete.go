@@ -2,6 +2,7 @@ package arm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -79,10 +80,20 @@ func (e *Engine) CompleteMany(ctx context.Context, ids []string) error {
 	})
 }
 
+// ErrKeepPending, returned by a Reconcile hook, leaves the operation in
+// progress: the provider has taken the work elsewhere (a controller of its
+// own) and ends it itself with SetState, or deletes the record. The
+// provisioner calls the hook again only when the record changes or the
+// daemon restarts.
+var ErrKeepPending = errors.New("arm: operation continues in the provider")
+
 // ReconcileOne runs a type's Reconcile hook for a record and records the
 // outcome.
 func (e *Engine) ReconcileOne(ctx context.Context, spec *TypeSpec, id ID, rec *Record) error {
 	err := spec.Reconcile(ctx, &ReconcileOp{ID: id, Record: rec, Engine: e})
+	if errors.Is(err, ErrKeepPending) {
+		return nil // the provider finishes the operation itself (SetState)
+	}
 	if err == nil {
 		if rec.State == StateDeleting {
 			return nil // the hook removed (or will remove) the resource

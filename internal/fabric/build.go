@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -48,7 +49,9 @@ import (
 //     privatedns.ZonesLinkedTo does.
 //   - Other resources count from the moment their record exists, whatever
 //     their provisioning state.
-//   - PublicRecords answers a public IP's FQDN with TTL publicRecordTTL.
+//   - PublicRecords answers a public IP's FQDN with TTL publicRecordTTL,
+//     and the names other providers publish in the emulated public DNS
+//     (see PublicRecordsInternal), e.g. an AKS cluster's hcp FQDN.
 
 // Resource types the builder reads.
 const (
@@ -138,6 +141,7 @@ const (
 	kindRecordSet
 	kindVM
 	kindListener
+	kindPublicNames
 )
 
 // node is one decoded record. Nodes are immutable once decoded: the
@@ -165,6 +169,8 @@ type node struct {
 	rset     *recordSetNode
 	vm       *vmNode
 	listener *listenerNode
+	// names are published public DNS names (kindPublicNames).
+	names map[string]string
 
 	// Load balancing and Private Link (build_lb.go).
 	lb      *lbNode
@@ -302,6 +308,8 @@ func decodeRecord(r *arm.Record) (*node, error) {
 		n.kind, err = kindVM, decodeVM(r, n)
 	case strings.EqualFold(typ, TypeListener):
 		n.kind, err = kindListener, decodeListener(r, n)
+	case publicNameTypes[strings.ToLower(typ)]:
+		n.kind, err = kindPublicNames, decodePublicNames(r, n)
 	default:
 		if rt, ok := recordSetType(typ); ok {
 			n.kind, err = kindRecordSet, decodeRecordSet(r, n, rt)
@@ -794,6 +802,38 @@ func decodeVM(r *arm.Record, n *node) error {
 	return nil
 }
 
+// publicNameTypes are the resource types whose internal state may publish
+// names in the emulated public DNS (lower case).
+var publicNameTypes = map[string]bool{
+	"microsoft.containerservice/managedclusters": true,
+}
+
+// PublicRecordsInternal is the part of a record's internal state (for the
+// types in publicNameTypes) that the builder reads: FQDN -> address in the
+// emulated public DNS. A provider publishes a name by storing it there,
+// e.g. AKS's "<prefix>-<hash>.hcp.<region>.azmk8s.io" -> the API server's
+// public IP.
+type PublicRecordsInternal struct {
+	PublicRecords map[string]string `json:"publicRecords,omitempty"`
+}
+
+func decodePublicNames(r *arm.Record, n *node) error {
+	if len(r.Internal) == 0 || string(r.Internal) == "null" {
+		return nil
+	}
+	var in PublicRecordsInternal
+	if err := json.Unmarshal(r.Internal, &in); err != nil {
+		return fmt.Errorf("decode public names of %s: %w", r.Resource.ID, err)
+	}
+	if len(in.PublicRecords) > 0 {
+		n.names = make(map[string]string, len(in.PublicRecords))
+		for k, v := range in.PublicRecords {
+			n.names[strings.ToLower(strings.TrimSuffix(k, "."))] = v
+		}
+	}
+	return nil
+}
+
 func decodeListener(r *arm.Record, n *node) error {
 	id, err := arm.ParseID(r.Resource.ID)
 	if err != nil {
@@ -847,6 +887,7 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 	}
 	// Pass 1: the parent objects; the children wait in these lists.
 	var subnets, peerings, nics, rules, routes, links, rsets, vms, listeners []*node
+	var names []*node     // resources publishing public DNS names
 	var balancing []*node // load balancers, private link services, connections, endpoints
 	for n := range nodes {
 		if n.display != n.id {
@@ -890,6 +931,8 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 			vms = append(vms, n)
 		case kindListener:
 			listeners = append(listeners, n)
+		case kindPublicNames:
+			names = append(names, n)
 		case kindLB, kindPLS, kindPLSConn, kindPE:
 			balancing = append(balancing, n)
 		}
@@ -970,6 +1013,20 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 			typ = "AAAA"
 		}
 		s.PublicRecords[p.FQDN] = append(s.PublicRecords[p.FQDN], Record{Type: typ, TTL: publicRecordTTL, Value: p.Addr.String()})
+	}
+	slices.SortFunc(names, byID)
+	for _, n := range names {
+		for _, fqdn := range slices.Sorted(maps.Keys(n.names)) {
+			a, err := netip.ParseAddr(n.names[fqdn])
+			if err != nil {
+				continue
+			}
+			typ := "A"
+			if a.Is6() {
+				typ = "AAAA"
+			}
+			s.PublicRecords[fqdn] = append(s.PublicRecords[fqdn], Record{Type: typ, TTL: publicRecordTTL, Value: a.String()})
+		}
 	}
 
 	// Private DNS: links and record sets.

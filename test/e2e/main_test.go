@@ -112,6 +112,11 @@ func build() error {
 	if err := os.Symlink("privlink", env.az); err != nil {
 		return fmt.Errorf("az symlink: %w", err)
 	}
+	// kubectl on PATH is privlink's embedded one, standing for a machine
+	// that has kubectl installed (az aks install-cli).
+	if err := os.Symlink("privlink", filepath.Join(env.bin, "kubectl")); err != nil {
+		return fmt.Errorf("kubectl symlink: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Dir(env.azCopy), 0o755); err != nil {
 		return fmt.Errorf("copy dir: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/privlink/privlink/internal/cli/arm"
 	"github.com/privlink/privlink/internal/cli/core"
+	"github.com/privlink/privlink/internal/cli/sshkey"
 )
 
 // disallowedUserNames is azure-cli's DISALLOWED_USER_NAMES.
@@ -402,7 +403,7 @@ func (v *vmCreate) resolveSSHKeys(c *core.Context, keys []string) error {
 		keys = []string{""}
 	}
 	for _, k := range keys {
-		val, err := sshKeyValue(c, k, generate)
+		val, err := sshkey.Value(c, k, generate, false)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/privlink/privlink/internal/cli/clitest"
+	"github.com/privlink/privlink/internal/cli/sshkey"
 )
 
 const (
@@ -287,7 +288,7 @@ func TestCreateGeneratesSSHKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !isValidSSHPublicKey(string(pub)) {
+	if !sshkey.IsValidPublicKey(string(pub)) {
 		t.Errorf("generated key %q is not a valid OpenSSH public key", pub)
 	}
 	if st, err := os.Stat(filepath.Join(home, ".ssh", "id_rsa")); err != nil || st.Mode().Perm() != 0o600 {

@@ -35,7 +35,10 @@
 // state at once, and later ones move it only after Count consecutive
 // results the other way. Every (member, probe) is probed once as soon as
 // it appears, then every probe interval (IntervalSec, or Prober.Interval
-// when set, e.g. in tests). Pairs that leave the snapshot are forgotten.
+// when set, e.g. in tests); a member whose last probe failed is probed
+// again at once whenever the snapshot changes (privlink-specific: a
+// listener declared after the load balancer counts without waiting an
+// interval). Pairs that leave the snapshot are forgotten.
 // Probes run concurrently, at most Prober.Concurrency at a time.
 package health
 
@@ -274,6 +277,12 @@ func (p *Prober) refresh(s *fabric.Snapshot) {
 				t.proxy = t.proxy || proxy
 				if time.Until(t.next) > interval {
 					t.next = time.Now().Add(interval)
+				}
+				if t.known && t.reason != "" && !t.inFlight {
+					// A failing member is probed again as soon as the
+					// network changes (its listener may just have been
+					// declared), not only at the next interval.
+					t.next = time.Now()
 				}
 			}
 		}

@@ -114,7 +114,7 @@ func (p *Proxy) handleConnect(w http.ResponseWriter, r *http.Request, h *fabric.
 	d := p.decide(r.Context(), h.ID, host, port, remoteAddrPort(r))
 	if re := d.refusal(); re != nil {
 		p.logRefusal("http-connect", d)
-		writeRefusal(w, h.Name, re)
+		writeConnectRefusal(w, h, re)
 		return
 	}
 	target, f, err := p.connect(dialContext, "http-connect", d, nil)
@@ -165,6 +165,55 @@ func remoteAddrPort(r *http.Request) netip.AddrPort {
 		return netip.AddrPort{}
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// writeConnectRefusal answers a refused CONNECT like writeRefusal, with a
+// reason phrase in the words a client on that machine would see from its
+// socket call: HTTP clients (Go's, so kubectl and helm) report a failed
+// CONNECT by its reason phrase, so "Unable to connect to the server: dial
+// tcp: lookup <name> on 168.63.129.16:53: no such host" reads as on Azure.
+func writeConnectRefusal(w http.ResponseWriter, h *fabric.Host, re *RefusedError) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		writeRefusal(w, h.Name, re)
+		return
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	status := http.StatusBadGateway
+	if re.Verdict.Outcome == fabric.DeniedByNSG {
+		status = http.StatusForbidden
+	}
+	var body strings.Builder
+	fmt.Fprintf(&body, "privlink: connection from %s to %s: %s (%s)\n", h.Name, re.Dest, outcomeText(re.Verdict.Outcome), re.Verdict.Outcome)
+	for _, bl := range re.Verdict.Blocks {
+		fmt.Fprintf(&body, "- %s: %s\n", bl.Kind, bl.Reason)
+	}
+	_, _ = fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nX-Privlink-Outcome: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		status, socketSymptom(h, re), re.Verdict.Outcome, body.Len(), body.String())
+	_ = buf.Flush()
+}
+
+// socketSymptom is what the failed dial looks like from the vantage: a
+// name that does not resolve, a refused port, or (the fabric drops the
+// packets, as Azure does) a timeout.
+func socketSymptom(h *fabric.Host, re *RefusedError) string {
+	name, _, _ := net.SplitHostPort(re.Dest)
+	for _, b := range re.Verdict.Blocks {
+		if b.Kind == "DNS" {
+			if h.Kind == fabric.KindInternet {
+				return "dial tcp: lookup " + name + ": no such host"
+			}
+			return "dial tcp: lookup " + name + " on 168.63.129.16:53: no such host"
+		}
+	}
+	if re.Verdict.Outcome == fabric.Refused {
+		return "dial tcp " + re.Dest + ": connect: connection refused"
+	}
+	return "dial tcp " + re.Dest + ": i/o timeout"
 }
 
 // writeRefusal answers a connection the fabric does not deliver: 403 when

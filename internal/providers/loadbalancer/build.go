@@ -338,7 +338,7 @@ func (b *builder) frontends(ctx context.Context, in *lbInput) error {
 		if vnetRec == nil || !strings.EqualFold(arm.NormalizeLocation(vnetRec.Resource.Location), b.location) {
 			return invalidReference(f.Properties.Subnet.ID, b.lbID)
 		}
-		if err := network.CheckSubnetAccepts(subnetRec, ""); err != nil {
+		if err := network.CheckSubnetAccepts(subnetRec, network.DelegatedService(ctx)); err != nil {
 			return err
 		}
 		pl.subnetID = subnetRec.Resource.ID

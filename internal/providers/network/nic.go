@@ -440,7 +440,7 @@ func planIPConfiguration(ctx context.Context, t *arm.Txn, nicID, location string
 	if vnetRec == nil || !strings.EqualFold(arm.NormalizeLocation(vnetRec.Resource.Location), location) {
 		return nil, "", invalidReference(c.Properties.Subnet.ID, nicID)
 	}
-	if err := CheckSubnetAccepts(subnetRec, ""); err != nil {
+	if err := CheckSubnetAccepts(subnetRec, DelegatedService(ctx)); err != nil {
 		return nil, "", err
 	}
 	pl.subnetID = subnetRec.Resource.ID

@@ -116,6 +116,24 @@ func SubnetDelegations(rec *arm.Record) []string {
 	return out
 }
 
+type delegatedServiceKey struct{}
+
+// WithDelegatedService marks ctx as carrying requests that a platform
+// service (e.g. "Microsoft.ContainerService/managedClusters") makes on its
+// own behalf through the in-process ARM client: network interfaces and
+// load balancer frontends it places in a subnet delegated to it are
+// accepted. A context value cannot cross the wire, so no external caller
+// can claim it.
+func WithDelegatedService(ctx context.Context, service string) context.Context {
+	return context.WithValue(ctx, delegatedServiceKey{}, service)
+}
+
+// DelegatedService returns the service ctx acts for ("" for users).
+func DelegatedService(ctx context.Context) string {
+	s, _ := ctx.Value(delegatedServiceKey{}).(string)
+	return s
+}
+
 // CheckSubnetAccepts returns Azure's error when consumer may not be placed
 // in the subnet because of its delegations: consumer "" is a plain network
 // interface / virtual machine, which a delegated subnet refuses; a service

@@ -1,4 +1,7 @@
-package vm
+// Package sshkey resolves SSH public keys like az's validators for
+// `vm create` and `aks create` (_validate_ssh_key_helper,
+// keys.generate_ssh_keys).
+package sshkey
 
 import (
 	"crypto/rand"
@@ -16,9 +19,9 @@ import (
 	"github.com/privlink/privlink/internal/cli/core"
 )
 
-// isValidSSHPublicKey is az's keys.is_valid_ssh_rsa_public_key: the
+// IsValidPublicKey is az's keys.is_valid_ssh_rsa_public_key: the
 // second field decodes and starts with the key type named by the first.
-func isValidSSHPublicKey(s string) bool {
+func IsValidPublicKey(s string) bool {
 	parts := strings.Fields(s)
 	if len(parts) < 2 {
 		return false
@@ -34,12 +37,15 @@ func isValidSSHPublicKey(s string) bool {
 	return string(data[4:4+n]) == parts[0]
 }
 
-// sshKeyValue is az's _validate_ssh_key_helper: a file's content, a key
-// value, or (with --generate-ssh-keys) a newly generated key pair.
-func sshKeyValue(c *core.Context, value string, generate bool) (string, error) {
+// Value is az's _validate_ssh_key_helper: a file's content, a key value,
+// or (with --generate-ssh-keys) a newly generated key pair. value "" means
+// ~/.ssh/id_rsa.pub. With optional, no key and no --generate-ssh-keys give
+// "" (aks create, where later az versions make SSH optional) instead of
+// az's error.
+func Value(c *core.Context, value string, generate, optional bool) (string, error) {
 	path := value
 	if path == "" {
-		home, err := homeDir(c)
+		home, err := HomeDir(c)
 		if err != nil {
 			return "", err
 		}
@@ -49,31 +55,35 @@ func sshKeyValue(c *core.Context, value string, generate bool) (string, error) {
 		c.Infof("Use existing SSH public key file: %s", path)
 		return string(data), nil
 	}
-	if isValidSSHPublicKey(path) {
+	if IsValidPublicKey(path) {
 		return path, nil
 	}
 	if !generate {
+		if optional && value == "" {
+			return "", nil
+		}
 		return "", core.Errorf("An RSA key file or key value must be supplied to SSH Key Value. You can use --generate-ssh-keys to let CLI generate one for you")
 	}
 	private := path + ".private"
 	if strings.EqualFold(filepath.Ext(path), ".pub") {
-		private = strings.TrimSuffix(path, path[len(path)-4:])
+		private = path[:len(path)-4]
 	}
 	pub, err := generateSSHKeys(private, path)
 	if err != nil {
 		return "", err
 	}
-	c.Warnf("SSH key files '%s' and '%s' have been generated under ~/.ssh to allow SSH access to the VM. If using machines without permanent storage, back up your keys to a safe location.", private, path)
+	c.Warnf("SSH key files '%s' and '%s' have been generated under ~/.ssh to allow SSH access to the VM. If using machines without permanent storage like Azure Cloud Shell without an attached file share, back up your keys to a safe location", private, path)
 	return pub, nil
 }
 
-func homeDir(c *core.Context) (string, error) {
+// HomeDir is $HOME (as the command sees it), else the user's home.
+func HomeDir(c *core.Context) (string, error) {
 	if h := c.Getenv("HOME"); h != "" {
 		return h, nil
 	}
 	h, err := os.UserHomeDir()
 	if err != nil {
-		return "", fmt.Errorf("locating the home directory for ~/.ssh: %w", err)
+		return "", fmt.Errorf("locating the home directory: %w", err)
 	}
 	return h, nil
 }
