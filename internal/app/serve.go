@@ -63,6 +63,7 @@ func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "privlink is ready at %s (subscription %s, tenant %s; started in %s)\n",
 		d.Endpoint(), d.Identity.SubscriptionID, d.Identity.TenantID, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "CA certificate: %s\nRun `eval $(privlink env)` in another shell to point clients at it.\n", d.CAFile())
+	releaseExecutablePages()
 	code := 0
 	select {
 	case <-ctx.Done():

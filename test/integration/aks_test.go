@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/containerservice/armcontainerservice/v6"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources/v3"
@@ -118,7 +117,7 @@ func TestAKS(t *testing.T) {
 	must(err)
 	sub, err := sp.PollUntilDone(ctx, nil)
 	must(err)
-	jumpID := createVM(ctx, t, s, c, nrg, region, "jumpbox", deref(sub.ID))
+	jumpID, _ := linuxVM(ctx, t, c, c.Subscription, nrg, region, "jumpbox", deref(sub.ID), "")
 	jump, err := proxy.SOCKS5("tcp", d.SOCKSAddr(), &proxy.Auth{User: jumpID, Password: d.FabricToken()}, proxy.Direct)
 	must(err)
 	cfg.Dial = jump.(proxy.ContextDialer).DialContext
@@ -227,46 +226,4 @@ func hasNamespace(items []corev1.Namespace, name string) bool {
 		}
 	}
 	return false
-}
-
-// createVM makes a Linux VM with one NIC in subnetID and returns its ID.
-func createVM(ctx context.Context, t *testing.T, s *sdk, c *client, rg, region, name, subnetID string) string {
-	t.Helper()
-	p, err := s.nics.BeginCreateOrUpdate(ctx, rg, name+"-nic", armnetwork.Interface{
-		Location: to(region),
-		Properties: &armnetwork.InterfacePropertiesFormat{IPConfigurations: []*armnetwork.InterfaceIPConfiguration{{
-			Name:       to("ipconfig1"),
-			Properties: &armnetwork.InterfaceIPConfigurationPropertiesFormat{Subnet: &armnetwork.Subnet{ID: to(subnetID)}},
-		}}},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nic, err := p.PollUntilDone(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vms, err := armcompute.NewVirtualMachinesClient(c.Subscription, c.Cred, c.Options)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vp, err := vms.BeginCreateOrUpdate(ctx, rg, name, armcompute.VirtualMachine{
-		Location: to(region),
-		Properties: &armcompute.VirtualMachineProperties{
-			HardwareProfile: &armcompute.HardwareProfile{VMSize: to(armcompute.VirtualMachineSizeTypes("Standard_B2s"))},
-			StorageProfile: &armcompute.StorageProfile{ImageReference: &armcompute.ImageReference{
-				Publisher: to("Canonical"), Offer: to("0001-com-ubuntu-server-jammy"), SKU: to("22_04-lts-gen2"), Version: to("latest")}},
-			OSProfile: &armcompute.OSProfile{ComputerName: to(name), AdminUsername: to("azureuser"), AdminPassword: to("Integration-Passw0rd!")},
-			NetworkProfile: &armcompute.NetworkProfile{NetworkInterfaces: []*armcompute.NetworkInterfaceReference{{
-				ID: nic.ID, Properties: &armcompute.NetworkInterfaceReferenceProperties{Primary: to(true)}}}},
-		},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := vp.PollUntilDone(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return deref(res.ID)
 }

@@ -73,33 +73,8 @@ func TestDataPlane(t *testing.T) {
 	vms, err := armcompute.NewVirtualMachinesClient(c.Subscription, c.Cred, c.Options)
 	must(err)
 	vm := func(name, vnetName, subnet string) string {
-		p, err := s.nics.BeginCreateOrUpdate(ctx, rg, name+"-nic", armnetwork.Interface{
-			Location: to("eastus"),
-			Properties: &armnetwork.InterfacePropertiesFormat{IPConfigurations: []*armnetwork.InterfaceIPConfiguration{{
-				Name: to("ipconfig1"),
-				Properties: &armnetwork.InterfaceIPConfigurationPropertiesFormat{
-					Subnet: &armnetwork.Subnet{ID: to(s.netID(rg, "virtualNetworks", vnetName) + "/subnets/" + subnet)},
-				},
-			}}},
-		}, nil)
-		must(err)
-		nic, err := p.PollUntilDone(ctx, nil)
-		must(err)
-		vp, err := vms.BeginCreateOrUpdate(ctx, rg, name, armcompute.VirtualMachine{
-			Location: to("eastus"),
-			Properties: &armcompute.VirtualMachineProperties{
-				HardwareProfile: &armcompute.HardwareProfile{VMSize: to(armcompute.VirtualMachineSizeTypes("Standard_B2s"))},
-				StorageProfile: &armcompute.StorageProfile{ImageReference: &armcompute.ImageReference{
-					Publisher: to("Canonical"), Offer: to("0001-com-ubuntu-server-jammy"), SKU: to("22_04-lts-gen2"), Version: to("latest")}},
-				OSProfile: &armcompute.OSProfile{ComputerName: to(name), AdminUsername: to("azureuser"), AdminPassword: to("Integration-Passw0rd!")},
-				NetworkProfile: &armcompute.NetworkProfile{NetworkInterfaces: []*armcompute.NetworkInterfaceReference{{
-					ID: nic.ID, Properties: &armcompute.NetworkInterfaceReferenceProperties{Primary: to(true)}}}},
-			},
-		}, nil)
-		must(err)
-		res, err := vp.PollUntilDone(ctx, nil)
-		must(err)
-		return deref(res.ID)
+		id, _ := linuxVM(ctx, t, c, c.Subscription, rg, "eastus", name, s.netID(rg, "virtualNetworks", vnetName)+"/subnets/"+subnet, "")
+		return id
 	}
 	jumpID := vm("jump", "hub", "jump")
 	appID := vm("app", "spoke", "apps")

@@ -24,6 +24,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 
 	"github.com/privlink/privlink/internal/app"
 	"github.com/privlink/privlink/internal/config"
@@ -288,4 +290,54 @@ func collect[P any, V any](t *testing.T, pager *runtime.Pager[P], values func(P)
 		out = append(out, values(page)...)
 	}
 	return out
+}
+
+// linuxVM creates a Linux VM in subscription sub with one NIC (ipconfig1
+// in subnetID, in the load balancer backend pool when pool is set) and
+// returns the VM's ID and private IP.
+func linuxVM(ctx context.Context, t *testing.T, c *client, sub, rg, region, name, subnetID, pool string) (id, ip string) {
+	t.Helper()
+	nets, err := armnetwork.NewInterfacesClient(sub, c.Cred, c.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipc := &armnetwork.InterfaceIPConfigurationPropertiesFormat{Subnet: &armnetwork.Subnet{ID: to(subnetID)}}
+	if pool != "" {
+		ipc.LoadBalancerBackendAddressPools = []*armnetwork.BackendAddressPool{{ID: to(pool)}}
+	}
+	p, err := nets.BeginCreateOrUpdate(ctx, rg, name+"-nic", armnetwork.Interface{
+		Location: to(region),
+		Properties: &armnetwork.InterfacePropertiesFormat{IPConfigurations: []*armnetwork.InterfaceIPConfiguration{{
+			Name: to("ipconfig1"), Properties: ipc}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nic, err := p.PollUntilDone(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vms, err := armcompute.NewVirtualMachinesClient(sub, c.Cred, c.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp, err := vms.BeginCreateOrUpdate(ctx, rg, name, armcompute.VirtualMachine{
+		Location: to(region),
+		Properties: &armcompute.VirtualMachineProperties{
+			HardwareProfile: &armcompute.HardwareProfile{VMSize: to(armcompute.VirtualMachineSizeTypes("Standard_B2s"))},
+			StorageProfile: &armcompute.StorageProfile{ImageReference: &armcompute.ImageReference{
+				Publisher: to("Canonical"), Offer: to("0001-com-ubuntu-server-jammy"), SKU: to("22_04-lts-gen2"), Version: to("latest")}},
+			OSProfile: &armcompute.OSProfile{ComputerName: to(name), AdminUsername: to("azureuser"), AdminPassword: to("Integration-Passw0rd!")},
+			NetworkProfile: &armcompute.NetworkProfile{NetworkInterfaces: []*armcompute.NetworkInterfaceReference{{
+				ID: nic.ID, Properties: &armcompute.NetworkInterfaceReferenceProperties{Primary: to(true)}}}},
+		},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := vp.PollUntilDone(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deref(res.ID), deref(nic.Properties.IPConfigurations[0].Properties.PrivateIPAddress)
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v8"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources/v3"
 	proxyproto "github.com/pires/go-proxyproto"
@@ -165,37 +164,9 @@ func TestPrivateLink(t *testing.T) {
 	_, err = lbp.PollUntilDone(ctx, nil)
 	must(err)
 
-	vm := func(sub string, f *armnetwork.ClientFactory, rg, name, subnetID, pool string) (id, ip string) {
+	vm := func(sub string, _ *armnetwork.ClientFactory, rg, name, subnetID, pool string) (id, ip string) {
 		t.Helper()
-		ipc := &armnetwork.InterfaceIPConfigurationPropertiesFormat{Subnet: &armnetwork.Subnet{ID: to(subnetID)}}
-		if pool != "" {
-			ipc.LoadBalancerBackendAddressPools = []*armnetwork.BackendAddressPool{{ID: to(pool)}}
-		}
-		p, err := f.NewInterfacesClient().BeginCreateOrUpdate(ctx, rg, name+"-nic", armnetwork.Interface{
-			Location: to(loc),
-			Properties: &armnetwork.InterfacePropertiesFormat{IPConfigurations: []*armnetwork.InterfaceIPConfiguration{{
-				Name: to("ipconfig1"), Properties: ipc}}},
-		}, nil)
-		must(err)
-		nic, err := p.PollUntilDone(ctx, nil)
-		must(err)
-		vms, err := armcompute.NewVirtualMachinesClient(sub, c.Cred, c.Options)
-		must(err)
-		vp, err := vms.BeginCreateOrUpdate(ctx, rg, name, armcompute.VirtualMachine{
-			Location: to(loc),
-			Properties: &armcompute.VirtualMachineProperties{
-				HardwareProfile: &armcompute.HardwareProfile{VMSize: to(armcompute.VirtualMachineSizeTypes("Standard_B2s"))},
-				StorageProfile: &armcompute.StorageProfile{ImageReference: &armcompute.ImageReference{
-					Publisher: to("Canonical"), Offer: to("0001-com-ubuntu-server-jammy"), SKU: to("22_04-lts-gen2"), Version: to("latest")}},
-				OSProfile: &armcompute.OSProfile{ComputerName: to(name), AdminUsername: to("azureuser"), AdminPassword: to("Integration-Passw0rd!")},
-				NetworkProfile: &armcompute.NetworkProfile{NetworkInterfaces: []*armcompute.NetworkInterfaceReference{{
-					ID: nic.ID, Properties: &armcompute.NetworkInterfaceReferenceProperties{Primary: to(true)}}}},
-			},
-		}, nil)
-		must(err)
-		res, err := vp.PollUntilDone(ctx, nil)
-		must(err)
-		return deref(res.ID), deref(nic.Properties.IPConfigurations[0].Properties.PrivateIPAddress)
+		return linuxVM(ctx, t, c, sub, rg, loc, name, subnetID, pool)
 	}
 	backendID, _ := vm(provSub, provNet, provRG, "backend", netID(provSub, provRG, "virtualNetworks", "prov")+"/subnets/backend",
 		lbID+"/backendAddressPools/pool")

@@ -46,6 +46,25 @@ func (t ResourceType) SubscriptionCollectionPath(sub string) string {
 	return "/subscriptions/" + sub + "/providers/" + t.Namespace + "/" + t.Types[0]
 }
 
+// ListTopLevel lists a top-level type in the --resource-group given, else
+// across the subscription (az's `<type> list [-g]`), as the service sends
+// the items (no Shape applied).
+func (t ResourceType) ListTopLevel(c *Context) ([]any, error) {
+	client, err := c.ARM()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := c.SubscriptionID()
+	if err != nil {
+		return nil, err
+	}
+	p := t.SubscriptionCollectionPath(sub)
+	if rg := c.String("resource_group"); rg != "" {
+		p = t.CollectionPath(sub, rg)
+	}
+	return client.List(c.Context(), p, t.APIVersion, nil)
+}
+
 // Resource binds a ResourceType to the command arguments naming it: the
 // resource group plus one name argument per level. It builds the standard
 // show/list/delete/wait commands and resolves paths from parsed arguments.
@@ -177,6 +196,10 @@ func (r *Resource) ListCommand(short string, examples ...Example) *Command {
 	return &Command{
 		Name: "list", Short: short, Examples: examples, Args: args, NoIDs: true,
 		Run: func(c *Context) (any, error) {
+			if topLevel {
+				items, err := r.Type.ListTopLevel(c)
+				return r.Type.Shape.Apply(items), err
+			}
 			client, err := c.ARM()
 			if err != nil {
 				return nil, err
@@ -185,12 +208,7 @@ func (r *Resource) ListCommand(short string, examples ...Example) *Command {
 			if err != nil {
 				return nil, err
 			}
-			var p string
-			if topLevel && c.String("resource_group") == "" {
-				p = r.Type.SubscriptionCollectionPath(sub)
-			} else {
-				p = r.Type.CollectionPath(sub, c.String("resource_group"), r.names(c, false)...)
-			}
+			p := r.Type.CollectionPath(sub, c.String("resource_group"), r.names(c, false)...)
 			items, err := client.List(c.Context(), p, r.Type.APIVersion, nil)
 			if err != nil {
 				return nil, err

@@ -117,19 +117,7 @@ func listCommand() *core.Command {
 			{Summary: "List all VMs by resource group with details.", Command: "az vm list -g MyResourceGroup -d"},
 		},
 		Run: func(c *core.Context) (any, error) {
-			client, err := c.ARM()
-			if err != nil {
-				return nil, err
-			}
-			sub, err := c.SubscriptionID()
-			if err != nil {
-				return nil, err
-			}
-			p := VMType.SubscriptionCollectionPath(sub)
-			if rg := c.String("resource_group"); rg != "" {
-				p = VMType.CollectionPath(sub, rg)
-			}
-			items, err := client.List(c.Context(), p, ComputeAPIVersion, nil)
+			items, err := VMType.ListTopLevel(c)
 			if err != nil {
 				return nil, err
 			}
