@@ -176,6 +176,9 @@ type node struct {
 	Pool string `json:"pool"`
 	VMID string `json:"vmId"`
 	IP   string `json:"ip"`
+	// PodIPs are the node-subnet addresses preallocated for its pods
+	// (Azure CNI without overlay: the NIC's secondary ip configurations).
+	PodIPs []string `json:"podIPs,omitempty"`
 }
 
 // newInternal draws the random parts of a new cluster's names.

@@ -40,16 +40,31 @@ func (e *env) ensureNodes() ([]kube.Node, error) {
 				}
 			}
 			if old != nil && old.IP != "" {
-				n.IP = old.IP
+				n.IP, n.PodIPs = old.IP, old.PodIPs
 			} else {
+				// Azure CNI (without overlay) gives pods addresses of the
+				// node subnet: AKS preallocates maxPods secondary ip
+				// configurations on every node's NIC.
+				configs := []any{map[string]any{"name": "ipconfig1", "properties": map[string]any{
+					"subnet": map[string]any{"id": subnet}, "privateIPAllocationMethod": "Dynamic", "primary": true}}}
+				if e.azureCNI() {
+					for k := range intOr(p.MaxPods, 30) {
+						configs = append(configs, map[string]any{"name": "ipconfig" + strconv.Itoa(k+2), "properties": map[string]any{
+							"subnet": map[string]any{"id": subnet}, "privateIPAllocationMethod": "Dynamic"}})
+					}
+				}
 				nic, err := e.put(nicID, networkAPI, map[string]any{"location": e.region,
-					"tags": map[string]string{"aks-managed-poolName": p.Name},
-					"properties": map[string]any{"ipConfigurations": []any{map[string]any{"name": "ipconfig1", "properties": map[string]any{
-						"subnet": map[string]any{"id": subnet}, "privateIPAllocationMethod": "Dynamic", "primary": true}}}}})
+					"tags":       map[string]string{"aks-managed-poolName": p.Name},
+					"properties": map[string]any{"ipConfigurations": configs}})
 				if err != nil {
 					return nil, err
 				}
 				n.IP = str(nic, "properties", "ipConfigurations", 0, "properties", "privateIPAddress")
+				for k := 1; k < len(configs); k++ {
+					if ip := str(nic, "properties", "ipConfigurations", k, "properties", "privateIPAddress"); ip != "" {
+						n.PodIPs = append(n.PodIPs, ip)
+					}
+				}
 				size := p.VMSize
 				if size == "" {
 					size = "Standard_DS2_v2"
@@ -95,9 +110,15 @@ func (e *env) ensureNodes() ([]kube.Node, error) {
 	return e.kubeNodes(), nil
 }
 
+// azureCNI reports Azure CNI without overlay: pods take node-subnet
+// addresses.
+func (e *env) azureCNI() bool {
+	return e.props.NetworkProfile.NetworkPlugin == "azure" && !strings.EqualFold(e.props.NetworkProfile.NetworkPluginMode, "overlay")
+}
+
 // kubeNodes are the Node objects of the recorded machines.
 func (e *env) kubeNodes() []kube.Node {
-	overlay := e.props.NetworkProfile.NetworkPlugin != "azure" || strings.EqualFold(e.props.NetworkProfile.NetworkPluginMode, "overlay")
+	overlay := !e.azureCNI() && e.props.NetworkProfile.NetworkPlugin != "none"
 	var pod netip.Prefix
 	if overlay {
 		pod, _ = netip.ParsePrefix(e.props.NetworkProfile.PodCidr)
