@@ -42,9 +42,10 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return res, nil
 }
 
-// issuerTokens mints the first-party identity's tokens in process.
+// issuerTokens mints a first-party identity's tokens in process.
 type issuerTokens struct {
 	iss      *auth.Issuer
+	appID    string
 	audience string
 
 	mu      sync.Mutex
@@ -58,7 +59,7 @@ func (s *issuerTokens) Token(context.Context) (string, error) {
 	if s.token != "" && time.Until(s.expires) > 5*time.Minute {
 		return s.token, nil
 	}
-	tok, exp, err := s.iss.IssueToken(auth.TokenRequest{ClientID: AKSAppID, Audience: s.audience})
+	tok, exp, err := s.iss.IssueToken(auth.TokenRequest{ClientID: s.appID, Audience: s.audience})
 	if err != nil {
 		return "", err
 	}
@@ -98,15 +99,15 @@ func (a armAdapter) Delete(ctx context.Context, path, v string, noWait bool) err
 }
 
 // newInProcessARM returns an ARM client on the handler, authenticated as
-// the AKS first-party identity.
-func newInProcessARM(h http.Handler, iss *auth.Issuer, endpoint string) (containerservice.ARMClient, error) {
+// the first-party identity appID (a platform service: AKS, Front Door).
+func newInProcessARM(h http.Handler, iss *auth.Issuer, endpoint, appID, userAgent string) (armAdapter, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return nil, err
+		return armAdapter{}, err
 	}
 	c := &clarm.Client{Endpoint: u, HTTP: &http.Client{Transport: handlerTransport{h}},
-		Tokens: &issuerTokens{iss: iss, audience: endpoint + "/"}, PollInterval: 20 * time.Millisecond,
-		Header: http.Header{"User-Agent": []string{"privlink-aks-resource-provider"}}}
+		Tokens: &issuerTokens{iss: iss, appID: appID, audience: endpoint + "/"}, PollInterval: 20 * time.Millisecond,
+		Header: http.Header{"User-Agent": []string{userAgent}}}
 	return armAdapter{c}, nil
 }
 
@@ -184,7 +185,7 @@ func (d *Daemon) kubeSocketURL() string { return "unix://" + d.kubeSock }
 
 // newAKS builds the managed-cluster provider and its Kubernetes runtime.
 func (d *Daemon) newAKS(h http.Handler, iss *auth.Issuer) (*containerservice.Provider, error) {
-	client, err := newInProcessARM(h, iss, d.Endpoint())
+	client, err := newInProcessARM(h, iss, d.Endpoint(), AKSAppID, "privlink-aks-resource-provider")
 	if err != nil {
 		return nil, err
 	}

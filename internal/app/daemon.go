@@ -20,6 +20,7 @@ import (
 	"github.com/privlink/privlink/internal/fabric"
 	"github.com/privlink/privlink/internal/kube"
 	"github.com/privlink/privlink/internal/pki"
+	"github.com/privlink/privlink/internal/providers/cdn"
 	"github.com/privlink/privlink/internal/providers/compute"
 	"github.com/privlink/privlink/internal/providers/containerservice"
 	"github.com/privlink/privlink/internal/store"
@@ -35,21 +36,22 @@ type Daemon struct {
 	Store    store.Store
 	Serving  *pki.Serving
 
-	log      *slog.Logger
-	fabric   *dataPlane
-	compute  *compute.Provider
-	aks      *containerservice.Provider
-	kube     *kube.Manager
-	kubeEtcd *kubeEtcd
-	kubeSock string
-	embedded *etcdstore.Embedded
-	listener net.Listener
-	http     *http.Server
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	errc     chan error
-	stopOnce sync.Once
-	stopErr  error
+	log       *slog.Logger
+	fabric    *dataPlane
+	compute   *compute.Provider
+	aks       *containerservice.Provider
+	frontDoor *cdn.Provider
+	kube      *kube.Manager
+	kubeEtcd  *kubeEtcd
+	kubeSock  string
+	embedded  *etcdstore.Embedded
+	listener  net.Listener
+	http      *http.Server
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	errc      chan error
+	stopOnce  sync.Once
+	stopErr   error
 }
 
 // Start builds and starts a daemon; it returns once the endpoint accepts
@@ -101,6 +103,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 	if d.aks, err = d.newAKS(srv, issuer); err != nil {
 		return nil, err
 	}
+	if d.frontDoor, err = d.newFrontDoor(srv, issuer); err != nil {
+		return nil, err
+	}
 	d.Platform = &arm.Platform{Registry: reg, Server: srv, Engine: eng, Log: log,
 		DefaultSubscription: d.Identity.SubscriptionID, TenantID: d.Identity.TenantID,
 		RegistrationDelay: cfg.RegistrationDelay}
@@ -129,6 +134,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 	}
 	spawn(func() { d.ensureNetworkWatchers(runCtx) })
 	spawn(func() { d.aks.Run(runCtx) })
+	spawn(func() { d.runFrontDoor(runCtx) })
 	spawn(func() { d.ensureAutoRegistration(runCtx) })
 	d.http = &http.Server{
 		Handler:           srv,
@@ -227,6 +233,9 @@ func (d *Daemon) Stop(ctx context.Context) error {
 			d.cancel()
 		}
 		d.wg.Wait()
+		if d.frontDoor != nil {
+			d.frontDoor.Close()
+		}
 		// Kubernetes control planes before the etcd they use.
 		if d.aks != nil {
 			d.aks.Close()

@@ -43,5 +43,6 @@ func (d *Daemon) providers() []arm.Provider {
 		watcher,
 		privlinkfabric.Provider{Environment: dp.environment, DNSQuery: dp.dnsQuery},
 		d.aks, // after network, loadbalancer, privatelink, privatedns, compute
+		d.frontDoor,
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/privlink/privlink/internal/cli/account"
+	"github.com/privlink/privlink/internal/cli/afd"
 	"github.com/privlink/privlink/internal/cli/aks"
 	"github.com/privlink/privlink/internal/cli/core"
 	"github.com/privlink/privlink/internal/cli/extension"
@@ -40,6 +41,7 @@ func Groups() []*core.Group {
 	var gs []*core.Group
 	gs = append(gs, rootGroup())
 	gs = append(gs, account.Groups()...)
+	gs = append(gs, afd.Groups()...)
 	gs = append(gs, aks.Groups()...)
 	gs = append(gs, extension.Groups()...)
 	gs = append(gs, identity.Groups()...)

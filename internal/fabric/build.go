@@ -806,6 +806,7 @@ func decodeVM(r *arm.Record, n *node) error {
 // names in the emulated public DNS (lower case).
 var publicNameTypes = map[string]bool{
 	"microsoft.containerservice/managedclusters": true,
+	"microsoft.cdn/profiles/afdendpoints":        true,
 }
 
 // PublicRecordsInternal is the part of a record's internal state (for the

@@ -32,6 +32,17 @@ var registrationFree = map[string]bool{
 	"microsoft.features":      true,
 }
 
+// unregisteredByDefault are namespaces privlink serves that start
+// NotRegistered in a new subscription all the same, as they do in Azure,
+// so that the seeds' `az provider register --namespace ...` steps behave
+// as documented. privlink does not refuse their resources while they are
+// unregistered (az registers a provider by itself when Azure answers
+// MissingSubscriptionRegistration).
+var unregisteredByDefault = map[string]bool{
+	"microsoft.containerservice": true,
+	"microsoft.cdn":              true,
+}
+
 // knownNamespaces are Azure resource providers privlink lists although it
 // serves none of their types (they start NotRegistered, as in a new
 // subscription). Any other well-formed namespace can be registered too.
@@ -203,7 +214,7 @@ func (a *providersAPI) stateOf(info *namespaceInfo, rec *providerRegistration) s
 		return RegistrationRegistered
 	}
 	if rec == nil {
-		if info.Served {
+		if info.Served && !unregisteredByDefault[strings.ToLower(info.Name)] {
 			return RegistrationRegistered
 		}
 		return RegistrationNotRegistered
