@@ -249,7 +249,7 @@ func (pr *Provider) put(ctx context.Context, path, apiVersion string, body any) 
 
 func (pr *Provider) get(ctx context.Context, path, apiVersion string) (map[string]any, error) {
 	m, err := pr.ARM.GetObject(ctx, path, apiVersion, nil)
-	if err != nil && !isNotFound(err) {
+	if err != nil && !arm.IsNotFound(err) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if err != nil {
@@ -257,33 +257,6 @@ func (pr *Provider) get(ctx context.Context, path, apiVersion string) (map[strin
 	}
 	return m, nil
 }
-
-func isNotFound(err error) bool {
-	if ae, ok := arm.AsError(err); ok {
-		return ae.Status == 404
-	}
-	return false
-}
-
-// dig walks a decoded JSON object.
-func dig(m any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			mm, _ := m.(map[string]any)
-			m = mm[k]
-		case int:
-			a, _ := m.([]any)
-			if k >= len(a) {
-				return nil
-			}
-			m = a[k]
-		}
-	}
-	return m
-}
-
-func digStr(m any, path ...any) string { s, _ := dig(m, path...).(string); return s }
 
 // ensureEdge creates a profile's hidden resource group, edge network and
 // edge host (a machine with a public IP whose TCP 80 and 443 are the
@@ -343,7 +316,7 @@ func (pr *Provider) ensureEdge(ctx context.Context, prof *arm.Record) (profileIn
 			return st, err
 		}
 	}
-	st.EdgeIP = digStr(p, "properties", "ipAddress")
+	st.EdgeIP = arm.DigString(p, "properties", "ipAddress")
 	nic := resPath(rg, "Microsoft.Network/networkInterfaces", "edge-nic")
 	if cur, err := pr.get(ctx, nic, networkAPI); err != nil {
 		return st, err
@@ -395,7 +368,7 @@ func (pr *Provider) ensureEdge(ctx context.Context, prof *arm.Record) (profileIn
 func randomPassword() string { return "Aa1!" + rand.Text() }
 
 func (pr *Provider) del(ctx context.Context, path, apiVersion string) error {
-	if err := pr.ARM.Delete(ctx, path, apiVersion, false); err != nil && !isNotFound(err) {
+	if err := pr.ARM.Delete(ctx, path, apiVersion, false); err != nil && !arm.IsNotFound(err) {
 		return fmt.Errorf("delete %s: %w", path, err)
 	}
 	return nil
@@ -454,7 +427,7 @@ func privateEndpointID(prof *arm.Record, target, region string) string {
 // goes through, creating it (a manual-approval connection carrying the
 // request message) when no origin of the profile made it yet.
 func (pr *Provider) ensurePrivateEndpoint(ctx context.Context, prof *arm.Record, spl map[string]any) (string, error) {
-	target := digStr(spl, "privateLink", "id")
+	target := arm.DigString(spl, "privateLink", "id")
 	region := arm.NormalizeLocation(str(spl, "privateLinkLocation"))
 	pe := privateEndpointID(prof, target, region)
 	cur, err := pr.get(ctx, pe, networkAPI)

@@ -119,7 +119,7 @@ func (e *edge) find(ctx context.Context, host, path string, secure bool) (*match
 	if !secure && str(best, "httpsRedirect") == "Enabled" {
 		return nil, http.StatusTemporaryRedirect
 	}
-	group := digStr(best, "originGroup", "id")
+	group := arm.DigString(best, "originGroup", "id")
 	origins, err := e.pr.list(ctx, group, OriginType)
 	if err != nil {
 		return nil, http.StatusServiceUnavailable
@@ -327,15 +327,15 @@ func (e *edge) privateEndpointIP(ctx context.Context, origin *arm.Record) (strin
 		return "", fmt.Errorf("private endpoint %s: %v", in.PrivateEndpoint, err)
 	}
 	props := pe.Resource.PropertiesMap()
-	if ip := digStr(props, "customDnsConfigs", 0, "ipAddresses", 0); ip != "" {
+	if ip := arm.DigString(props, "customDnsConfigs", 0, "ipAddresses", 0); ip != "" {
 		return ip, nil
 	}
-	nicID := digStr(props, "networkInterfaces", 0, "id")
+	nicID := arm.DigString(props, "networkInterfaces", 0, "id")
 	nic, err := e.pr.engine.GetRecord(ctx, nicID)
 	if err != nil || nic == nil {
 		return "", fmt.Errorf("private endpoint NIC %s: %v", nicID, err)
 	}
-	if ip := digStr(nic.Resource.PropertiesMap(), "ipConfigurations", 0, "properties", "privateIPAddress"); ip != "" {
+	if ip := arm.DigString(nic.Resource.PropertiesMap(), "ipConfigurations", 0, "properties", "privateIPAddress"); ip != "" {
 		return ip, nil
 	}
 	return "", fmt.Errorf("private endpoint %s has no address", in.PrivateEndpoint)

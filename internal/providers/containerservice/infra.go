@@ -97,33 +97,16 @@ func (e *env) del(path, apiVersion string) error {
 	return nil
 }
 
+// isNotFound also accepts errors that carry NotFound() (the CLI client's).
 func isNotFound(err error) bool {
-	if ae, ok := arm.AsError(err); ok {
-		return ae.Status == 404
+	if arm.IsNotFound(err) {
+		return true
 	}
 	var nf interface{ NotFound() bool }
 	return errors.As(err, &nf) && nf.NotFound()
 }
 
-// dig walks a decoded JSON object.
-func dig(m any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			mm, _ := m.(map[string]any)
-			m = mm[k]
-		case int:
-			a, _ := m.([]any)
-			if k >= len(a) {
-				return nil
-			}
-			m = a[k]
-		}
-	}
-	return m
-}
-
-func str(m any, path ...any) string { s, _ := dig(m, path...).(string); return s }
+func str(m any, path ...any) string { return arm.DigString(m, path...) }
 
 // ensureNodeResourceGroup creates MC_<rg>_<name>_<region>.
 func (e *env) ensureNodeResourceGroup() error {
