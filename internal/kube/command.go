@@ -79,9 +79,11 @@ func (c *Cluster) RunCommand(ctx context.Context, id, command string, files map[
 	}()
 
 	res := CommandResult{StartedAt: time.Now().UTC()}
-	if pod, err = setPodRunning(ctx, cs, pod, res.StartedAt); err != nil {
+	running, err := setPodRunning(ctx, cs, pod, res.StartedAt)
+	if err != nil {
 		return CommandResult{}, err
 	}
+	pod = running
 	dir, err := os.MkdirTemp("", "privlink-command-")
 	if err != nil {
 		return CommandResult{}, fmt.Errorf("kube: command directory: %w", err)

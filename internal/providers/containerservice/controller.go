@@ -138,6 +138,9 @@ func (e *env) realise() error {
 	if err := c.EnsureNodes(e.ctx, nodes); err != nil {
 		return fmt.Errorf("register nodes: %w", err)
 	}
+	if err := e.startAgents(c); err != nil {
+		return fmt.Errorf("start the node agent and cloud provider: %w", err)
+	}
 	return nil
 }
 
@@ -148,7 +151,10 @@ func (e *env) resume() error {
 	if err != nil {
 		return err
 	}
-	return c.EnsureNodes(e.ctx, e.kubeNodes())
+	if err := c.EnsureNodes(e.ctx, e.kubeNodes()); err != nil {
+		return err
+	}
+	return e.startAgents(c)
 }
 
 // stop deallocates the nodes and stops the control plane; its Kubernetes
@@ -160,6 +166,7 @@ func (e *env) stop() error {
 			return fmt.Errorf("deallocate node %s: %w", n.Name, err)
 		}
 	}
+	e.pr.stopAgents(e.st.GUID)
 	if err := e.pr.Kube.Stop(e.st.GUID); err != nil {
 		return fmt.Errorf("stop the Kubernetes API server: %w", err)
 	}
@@ -180,6 +187,7 @@ func (e *env) stop() error {
 // certificates, the node resource group, the hidden control plane and
 // its record in a custom private DNS zone.
 func (e *env) teardown() error {
+	e.pr.stopAgents(e.st.GUID)
 	if err := e.pr.Kube.Delete(e.ctx, e.st.GUID); err != nil {
 		return fmt.Errorf("delete the Kubernetes control plane: %w", err)
 	}

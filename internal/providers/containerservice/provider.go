@@ -46,11 +46,12 @@ type Provider struct {
 	engine   *arm.Engine
 	queue    *controller.Queue
 
-	mu   sync.Mutex
-	runs map[string]*commandRun // command ID -> run
-	wg   sync.WaitGroup
-	ctx  context.Context
-	stop context.CancelFunc
+	mu     sync.Mutex
+	runs   map[string]*commandRun    // command ID -> run
+	agents map[string]*clusterAgents // cluster GUID -> in-cluster agents
+	wg     sync.WaitGroup
+	ctx    context.Context
+	stop   context.CancelFunc
 }
 
 var _ arm.Provider = (*Provider)(nil)
@@ -109,12 +110,13 @@ func (pr *Provider) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// Close ends running commands.
+// Close ends running commands and the clusters' in-cluster agents.
 func (pr *Provider) Close() {
 	if pr.stop != nil {
 		pr.stop()
 	}
 	pr.wg.Wait()
+	pr.stopAllAgents()
 }
 
 // reconcileHook hands a pending operation to the controller.
