@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -576,11 +577,18 @@ func (e *env) kubeSpec() kube.ClusterSpec {
 // ensureRuntime starts the API server and points the host's port 443 at it.
 func (e *env) ensureRuntime() (*kube.Cluster, error) {
 	spec := e.kubeSpec()
+	sans := append(append([]string(nil), spec.DNSNames...), addrStrings(spec.IPs)...)
+	if e.pr.Kube.Get(e.st.GUID) != nil && !slices.Equal(sorted(sans), sorted(e.st.SANs)) {
+		// New names or addresses restart the API server with a new serving
+		// certificate: the in-cluster agents' watches go first, or the
+		// server's shutdown waits for them.
+		e.pr.stopAgents(e.st.GUID)
+	}
 	c, err := e.pr.Kube.Start(e.ctx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("start the Kubernetes API server: %w", err)
 	}
-	e.st.SANs = append(append([]string(nil), spec.DNSNames...), addrStrings(spec.IPs)...)
+	e.st.SANs = sans
 	target := c.Addr().String()
 	path := e.hostVM() + "/providers/Privlink.Fabric/listeners/tcp-443"
 	cur, err := e.pr.ARM.GetObject(e.ctx, path, fabricAPI, nil)
@@ -594,6 +602,12 @@ func (e *env) ensureRuntime() (*kube.Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+func sorted(ss []string) []string {
+	out := slices.Clone(ss)
+	slices.Sort(out)
+	return out
 }
 
 func addrStrings(as []netip.Addr) []string {
