@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/privlink/privlink/internal/arm"
+	"github.com/privlink/privlink/internal/armclient"
 	"github.com/privlink/privlink/internal/auth"
 	clarm "github.com/privlink/privlink/internal/cli/arm"
 	"github.com/privlink/privlink/internal/kube"
@@ -67,48 +66,17 @@ func (s *issuerTokens) Token(context.Context) (string, error) {
 	return tok, nil
 }
 
-// armAdapter maps the client's errors to ARM errors (one boundary), so a
-// failed operation reports the inner resource's code and message.
-type armAdapter struct{ c *clarm.Client }
-
-func toARM(err error) error {
-	var ce *clarm.Error
-	if errors.As(err, &ce) {
-		return &arm.Error{Status: ce.StatusCode, Code: ce.Code, Message: ce.Message, Target: ce.Target}
-	}
-	return err
-}
-
-func (a armAdapter) Put(ctx context.Context, path, v string, body any, noWait bool) (any, error) {
-	out, err := a.c.Put(ctx, path, v, body, noWait)
-	return out, toARM(err)
-}
-
-func (a armAdapter) GetObject(ctx context.Context, path, v string, q url.Values) (map[string]any, error) {
-	out, err := a.c.GetObject(ctx, path, v, q)
-	return out, toARM(err)
-}
-
-func (a armAdapter) Post(ctx context.Context, path, v string, body any, noWait bool) (any, error) {
-	out, err := a.c.Post(ctx, path, v, body, noWait)
-	return out, toARM(err)
-}
-
-func (a armAdapter) Delete(ctx context.Context, path, v string, noWait bool) error {
-	return toARM(a.c.Delete(ctx, path, v, noWait))
-}
-
 // newInProcessARM returns an ARM client on the handler, authenticated as
 // the first-party identity appID (a platform service: AKS, Front Door).
-func newInProcessARM(h http.Handler, iss *auth.Issuer, endpoint, appID, userAgent string) (armAdapter, error) {
+func newInProcessARM(h http.Handler, iss *auth.Issuer, endpoint, appID, userAgent string) (armclient.Adapter, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return armAdapter{}, err
+		return armclient.Adapter{}, err
 	}
 	c := &clarm.Client{Endpoint: u, HTTP: &http.Client{Transport: handlerTransport{h}},
 		Tokens: &issuerTokens{iss: iss, appID: appID, audience: endpoint + "/"}, PollInterval: 20 * time.Millisecond,
 		Header: http.Header{"User-Agent": []string{userAgent}}}
-	return armAdapter{c}, nil
+	return armclient.Adapter{C: c}, nil
 }
 
 // kubeEtcd gives the API servers an etcd endpoint: the embedded store's

@@ -1,7 +1,9 @@
 package arm
 
 import (
+	"context"
 	"log/slog"
+	"net/url"
 	"time"
 )
 
@@ -36,4 +38,16 @@ type Provider interface {
 	Namespace() string
 	// Register adds the provider's types and routes to p.
 	Register(p *Platform) error
+}
+
+// Client is how a platform service (AKS, Front Door, the cloud provider
+// in a cluster) creates the resources it owns: through the ARM front end
+// in process, as its own first-party identity (internal/app builds one on
+// an in-memory transport; internal/cli/arm's client satisfies it). Errors
+// are *Error (IsNotFound reports a 404).
+type Client interface {
+	Put(ctx context.Context, path, apiVersion string, body any, noWait bool) (any, error)
+	GetObject(ctx context.Context, path, apiVersion string, query url.Values) (map[string]any, error)
+	Post(ctx context.Context, path, apiVersion string, body any, noWait bool) (any, error)
+	Delete(ctx context.Context, path, apiVersion string, noWait bool) error
 }

@@ -1,12 +1,13 @@
 package cloudprovider
 
 import (
+	"github.com/privlink/privlink/internal/arm"
+
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -32,12 +33,7 @@ import (
 // process (the same interface as containerservice.ARMClient, declared
 // here to avoid an import cycle). Errors that carry an HTTP status
 // implement StatusCode() int or NotFound() bool, or are *arm.Error.
-type ARM interface {
-	Put(ctx context.Context, path, apiVersion string, body any, noWait bool) (any, error)
-	GetObject(ctx context.Context, path, apiVersion string, query url.Values) (map[string]any, error)
-	Post(ctx context.Context, path, apiVersion string, body any, noWait bool) (any, error)
-	Delete(ctx context.Context, path, apiVersion string, noWait bool) error
-}
+type ARM = arm.Client
 
 // Node is a node VM as the AKS resource provider knows it.
 type Node struct {

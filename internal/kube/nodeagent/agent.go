@@ -1,12 +1,13 @@
 package nodeagent
 
 import (
+	"github.com/privlink/privlink/internal/arm"
+
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,12 +28,7 @@ import (
 
 // ARM is how the agent declares node listeners: the ARM front end in
 // process (the same interface as containerservice.ARMClient).
-type ARM interface {
-	Put(ctx context.Context, path, apiVersion string, body any, noWait bool) (any, error)
-	GetObject(ctx context.Context, path, apiVersion string, query url.Values) (map[string]any, error)
-	Post(ctx context.Context, path, apiVersion string, body any, noWait bool) (any, error)
-	Delete(ctx context.Context, path, apiVersion string, noWait bool) error
-}
+type ARM = arm.Client
 
 // Node is a node VM of the cluster.
 type Node struct {

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/privlink/privlink/internal/arm"
+	"github.com/privlink/privlink/internal/armclient"
 	"github.com/privlink/privlink/internal/armtest"
 	clarm "github.com/privlink/privlink/internal/cli/arm"
 	"github.com/privlink/privlink/internal/providers/compute"
@@ -38,30 +38,6 @@ const (
 
 // armClient is the provider's in-process client in tests: the test
 // server over HTTPS, errors mapped to ARM errors.
-type armClient struct{ c *clarm.Client }
-
-func toARM(err error) error {
-	var ce *clarm.Error
-	if errors.As(err, &ce) {
-		return &arm.Error{Status: ce.StatusCode, Code: ce.Code, Message: ce.Message}
-	}
-	return err
-}
-
-func (a armClient) Put(ctx context.Context, p, ver string, body any, noWait bool) (any, error) {
-	out, err := a.c.Put(ctx, p, ver, body, noWait)
-	return out, toARM(err)
-}
-
-func (a armClient) GetObject(ctx context.Context, p, ver string, q url.Values) (map[string]any, error) {
-	out, err := a.c.GetObject(ctx, p, ver, q)
-	return out, toARM(err)
-}
-
-func (a armClient) Delete(ctx context.Context, p, ver string, noWait bool) error {
-	return toARM(a.c.Delete(ctx, p, ver, noWait))
-}
-
 type env struct {
 	*armtest.Server
 	t  *testing.T
@@ -76,7 +52,7 @@ func start(t *testing.T, dial func(ctx context.Context, vantage, addr string) (n
 	s := armtest.Start(t, armtest.Options{}, resources.Provider{}, network.Provider{}, loadbalancer.Provider{},
 		privatelink.Provider{}, &compute.Provider{}, privlinkfabric.Provider{}, pr)
 	u, _ := url.Parse(s.URL)
-	pr.ARM = armClient{&clarm.Client{Endpoint: u, HTTP: s.Client, PollInterval: 10 * time.Millisecond}}
+	pr.ARM = armclient.Adapter{C: &clarm.Client{Endpoint: u, HTTP: s.Client, PollInterval: 10 * time.Millisecond}}
 	if err := pr.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -45,11 +44,7 @@ var InfraSubscription = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://privlink
 // ARMClient is how the provider creates the resources Front Door owns:
 // through the ARM front end in process, as Front Door's first-party
 // identity (internal/app builds one on an in-process transport).
-type ARMClient interface {
-	Put(ctx context.Context, path, apiVersion string, body any, noWait bool) (any, error)
-	GetObject(ctx context.Context, path, apiVersion string, query url.Values) (map[string]any, error)
-	Delete(ctx context.Context, path, apiVersion string, noWait bool) error
-}
+type ARMClient = arm.Client
 
 // Provider implements arm.Provider for Azure Front Door Standard/Premium.
 // Set ARM (and, for the data plane, Dial) before Register; Start opens

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -18,12 +17,7 @@ import (
 // provider's first-party identity, so every resource is validated and
 // stored exactly as a user's would be. internal/cli/arm.Client satisfies
 // it (internal/app builds one on an in-process transport).
-type ARMClient interface {
-	Put(ctx context.Context, path, apiVersion string, body any, noWait bool) (any, error)
-	GetObject(ctx context.Context, path, apiVersion string, query url.Values) (map[string]any, error)
-	Post(ctx context.Context, path, apiVersion string, body any, noWait bool) (any, error)
-	Delete(ctx context.Context, path, apiVersion string, noWait bool) error
-}
+type ARMClient = arm.Client
 
 // Runtime runs the clusters' Kubernetes control planes (*kube.Manager).
 type Runtime interface {
