@@ -99,27 +99,11 @@ func run(n int) error {
 		return fmt.Errorf("build: %w\n%s", err, out)
 	}
 	data := filepath.Join(tmp, "data")
-	srv := exec.CommandContext(ctx, bin, "serve", "--data-dir", data, "--listen", "127.0.0.1:0",
-		"--socks-listen", "127.0.0.1:0", "--http-proxy-listen", "127.0.0.1:0", "--log-level", "warn")
-	stdout, err := srv.StdoutPipe()
+	srv, err := bench.StartServeChild(ctx, bin, data)
 	if err != nil {
 		return err
 	}
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "privlink is ready at") {
-			break
-		}
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	defer srv.Stop()
 	e := &env{bin: bin, home: filepath.Join(tmp, "home")}
 	if err := os.MkdirAll(e.home, 0o700); err != nil {
 		return err
@@ -128,13 +112,9 @@ func run(n int) error {
 	if err != nil {
 		return fmt.Errorf("privlink env: %w", err)
 	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(l, "export "); ok {
-			e.vars = append(e.vars, strings.ReplaceAll(v, "'", ""))
-		}
-	}
+	e.vars = bench.ExportedVars(string(out))
 	time.Sleep(2 * time.Second)
-	idle, err := rss(srv.Process.Pid)
+	idle, err := rss(srv.Cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -160,12 +140,7 @@ func run(n int) error {
 	if err != nil {
 		return err
 	}
-	var jump []string
-	for _, l := range strings.Split(jumpVars, "\n") {
-		if v, ok := strings.CutPrefix(l, "export "); ok {
-			jump = append(jump, strings.ReplaceAll(v, "'", ""))
-		}
-	}
+	jump := bench.ExportedVars(jumpVars)
 	var durations []time.Duration
 	rssAfter := []int64{}
 	prev := idle
@@ -196,7 +171,7 @@ func run(n int) error {
 		}
 		durations = append(durations, time.Since(start))
 		time.Sleep(time.Second)
-		r, err := rss(srv.Process.Pid)
+		r, err := rss(srv.Cmd.Process.Pid)
 		if err != nil {
 			return err
 		}
@@ -213,7 +188,7 @@ func run(n int) error {
 			answered++
 		}
 	}
-	final, _ := rss(srv.Process.Pid)
+	final, _ := rss(srv.Cmd.Process.Pid)
 	sorted := slices.Clone(durations)
 	slices.Sort(sorted)
 	p50 := sorted[len(sorted)/2]

@@ -15,7 +15,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -98,24 +97,11 @@ func run(requests, conc int) error {
 		}
 	}
 	data := filepath.Join(tmp, "data")
-	srv := exec.CommandContext(ctx, bin, "serve", "--data-dir", data, "--listen", "127.0.0.1:0",
-		"--socks-listen", "127.0.0.1:0", "--http-proxy-listen", "127.0.0.1:0", "--log-level", "warn")
-	stdout, err := srv.StdoutPipe()
+	srv, err := bench.StartServeChild(ctx, bin, data)
 	if err != nil {
 		return err
 	}
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && !strings.Contains(sc.Text(), "privlink is ready at") {
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	defer srv.Stop()
 	e := &env{bin: bin, home: filepath.Join(tmp, "home")}
 	if err := os.MkdirAll(e.home, 0o700); err != nil {
 		return err
@@ -124,16 +110,7 @@ func run(requests, conc int) error {
 	if err != nil {
 		return err
 	}
-	parse := func(s string) []string {
-		var out []string
-		for _, l := range strings.Split(s, "\n") {
-			if v, ok := strings.CutPrefix(l, "export "); ok {
-				out = append(out, strings.ReplaceAll(v, "'", ""))
-			}
-		}
-		return out
-	}
-	e.vars = parse(vars)
+	e.vars = bench.ExportedVars(vars)
 	sub, err := e.az(ctx, "account", "show", "--query", "id", "-o", "tsv")
 	if err != nil {
 		return err
@@ -240,7 +217,7 @@ spec:
 		return err
 	}
 	var proxyURL *url.URL
-	for _, v := range parse(inet) {
+	for _, v := range bench.ExportedVars(inet) {
 		if p, ok := strings.CutPrefix(v, "HTTP_PROXY="); ok {
 			proxyURL, _ = url.Parse(p)
 		}
@@ -270,7 +247,7 @@ spec:
 			}
 		}
 		if i > 300 {
-			return fmt.Errorf("Front Door never answered 200")
+			return fmt.Errorf("front door never answered 200")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
