@@ -8,14 +8,12 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/privlink/privlink/internal/kube"
-	"github.com/privlink/privlink/internal/store/etcd"
+	"github.com/privlink/privlink/internal/kube/kubetest"
 )
 
 var (
@@ -28,48 +26,12 @@ var (
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "cloudprovider-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	level := slog.LevelWarn
-	if os.Getenv("PRIVLINK_KUBE_DEBUG") != "" {
-		level = slog.LevelDebug
-	}
-	testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	sock := "unix://" + filepath.Join(dir, "etcd.sock")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	em, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{Dir: filepath.Join(dir, "etcd"), ClientURLs: []string{sock}}, testLog)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start etcd:", err)
-		return 1
-	}
-	defer func() {
-		sctx, scancel := context.WithTimeout(context.Background(), time.Minute)
-		defer scancel()
-		_ = em.Stop(sctx)
-	}()
-	mgr := kube.NewManager(kube.Config{DataDir: filepath.Join(dir, "kube"),
-		Etcd: func(context.Context) ([]string, error) { return []string{sock}, nil }, Log: testLog})
-	defer mgr.Close()
-	testCluster, err = mgr.Start(ctx, kube.ClusterSpec{Key: "cp-test", Name: "cp-test",
-		IPs: []netip.Addr{netip.MustParseAddr("10.224.0.4")}, AdvertiseAddress: netip.MustParseAddr("10.224.0.4")})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start cluster:", err)
-		return 1
-	}
-	err = testCluster.EnsureNodes(ctx, []kube.Node{
+	return kubetest.Run(m, "cp-test", []kube.Node{
 		{Name: "aks-nodepool1-12345678-vmss000000", InternalIP: netip.MustParseAddr("10.224.0.5"), VMSize: "Standard_DS2_v2", Region: "eastus", Ready: true},
 		{Name: "aks-nodepool1-12345678-vmss000001", InternalIP: netip.MustParseAddr("10.224.0.6"), VMSize: "Standard_DS2_v2", Region: "eastus", Ready: true},
+	}, func(c *kube.Cluster, log *slog.Logger) {
+		testCluster, testLog = c, log
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "nodes:", err)
-		return 1
-	}
-	return m.Run()
 }
 
 // fakeARM is an in-memory ARM: PUT stores the body (with id and name,

@@ -9,14 +9,13 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/privlink/privlink/internal/kube"
-	"github.com/privlink/privlink/internal/store/etcd"
+	"github.com/privlink/privlink/internal/kube/kubetest"
 )
 
 // serveEnv makes the test binary a user's backend process (the command
@@ -41,50 +40,14 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "nodeagent-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	level := slog.LevelWarn
-	if os.Getenv("PRIVLINK_KUBE_DEBUG") != "" {
-		level = slog.LevelDebug
-	}
-	testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	sock := "unix://" + filepath.Join(dir, "etcd.sock")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	em, err := etcd.StartEmbedded(ctx, etcd.EmbeddedConfig{Dir: filepath.Join(dir, "etcd"), ClientURLs: []string{sock}}, testLog)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start etcd:", err)
-		return 1
-	}
-	defer func() {
-		sctx, scancel := context.WithTimeout(context.Background(), time.Minute)
-		defer scancel()
-		_ = em.Stop(sctx)
-	}()
-	mgr := kube.NewManager(kube.Config{DataDir: filepath.Join(dir, "kube"),
-		Etcd: func(context.Context) ([]string, error) { return []string{sock}, nil }, Log: testLog})
-	defer mgr.Close()
-	testCluster, err = mgr.Start(ctx, kube.ClusterSpec{Key: "na-test", Name: "na-test",
-		IPs: []netip.Addr{netip.MustParseAddr("10.224.0.4")}, AdvertiseAddress: netip.MustParseAddr("10.224.0.4")})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start cluster:", err)
-		return 1
-	}
-	err = testCluster.EnsureNodes(ctx, []kube.Node{
+	return kubetest.Run(m, "na-test", []kube.Node{
 		{Name: nodeNames[0], InternalIP: netip.MustParseAddr("10.224.0.5"), PodCIDR: "10.244.0.0/24", VMSize: "Standard_DS2_v2", Region: "eastus", Ready: true,
 			Labels: map[string]string{"agentpool": "nodepool1"}},
 		{Name: nodeNames[1], InternalIP: netip.MustParseAddr("10.224.0.6"), PodCIDR: "10.244.1.0/24", VMSize: "Standard_DS2_v2", Region: "eastus", Ready: true,
 			Labels: map[string]string{"agentpool": "nodepool1"}},
+	}, func(c *kube.Cluster, log *slog.Logger) {
+		testCluster, testLog = c, log
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "nodes:", err)
-		return 1
-	}
-	return m.Run()
 }
 
 var nodeNames = []string{"aks-nodepool1-12345678-vmss000000", "aks-nodepool1-12345678-vmss000001"}
