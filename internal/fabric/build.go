@@ -142,6 +142,7 @@ const (
 	kindVM
 	kindListener
 	kindPublicNames
+	kindExtension // decoded by a registered extension (extension.go)
 )
 
 // node is one decoded record. Nodes are immutable once decoded: the
@@ -171,6 +172,11 @@ type node struct {
 	listener *listenerNode
 	// names are published public DNS names (kindPublicNames).
 	names map[string]string
+
+	// ext and extValue: the extension that decoded a kindExtension node
+	// and what it decoded (extension.go).
+	ext      *extension
+	extValue any
 
 	// Load balancing and Private Link (build_lb.go).
 	lb      *lbNode
@@ -318,6 +324,12 @@ func decodeRecord(r *arm.Record) (*node, error) {
 		// Load balancing and Private Link (build_lb.go).
 		if k, handled, lerr := decodeLoadBalancing(typ, r, n); handled {
 			n.kind, err = k, lerr
+			break
+		}
+		// Registered extensions (extension.go).
+		if x := extensionFor(typ); x != nil {
+			n.kind, n.ext = kindExtension, x
+			n.extValue, err = x.Decode(r, n.id)
 			break
 		}
 		return nil, nil
@@ -888,7 +900,8 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 	}
 	// Pass 1: the parent objects; the children wait in these lists.
 	var subnets, peerings, nics, rules, routes, links, rsets, vms, listeners []*node
-	var names []*node     // resources publishing public DNS names
+	var names []*node // resources publishing public DNS names
+	ext := map[*extension][]*node{}
 	var balancing []*node // load balancers, private link services, connections, endpoints
 	for n := range nodes {
 		if n.display != n.id {
@@ -936,6 +949,8 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 			names = append(names, n)
 		case kindLB, kindPLS, kindPLSConn, kindPE:
 			balancing = append(balancing, n)
+		case kindExtension:
+			ext[n.ext] = append(ext[n.ext], n)
 		}
 	}
 	// Security rules and routes (shared, pointer-free).
@@ -1083,6 +1098,9 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 		}
 		s.Hosts[n.id] = h
 	}
+	// Extensions that add hosts (sites, bastions...) do it before the
+	// listeners are attached.
+	linkExtensions(s, ext, PhaseHosts)
 	slices.SortFunc(listeners, byID)
 	for _, n := range listeners {
 		h := s.Hosts[n.parent]
@@ -1102,6 +1120,7 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 
 	// Load balancers, private link services and endpoints (build_lb.go).
 	buildLoadBalancing(s, balancing, nics)
+	linkExtensions(s, ext, PhaseLink)
 
 	s.Reindex()
 	return s

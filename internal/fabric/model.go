@@ -44,6 +44,10 @@ const (
 	KindVM       HostKind = "vm"
 	KindInternet HostKind = "internet"
 	KindPlatform HostKind = "platform"
+	// KindOnPrem is a host of an on-premises site (model_site.go).
+	KindOnPrem HostKind = "onprem"
+	// KindBastion is an Azure Bastion host's instance (model_bastion.go).
+	KindBastion HostKind = "bastion"
 )
 
 // Snapshot is an immutable view of the emulated network at one store
@@ -66,6 +70,19 @@ type Snapshot struct {
 	LoadBalancers       map[string]*LoadBalancer
 	PrivateLinkServices map[string]*PrivateLinkService
 	PrivateEndpoints    map[string]*PrivateEndpoint
+
+	// Hybrid networking (extensions, see extension.go): on-premises sites
+	// and gateways (model_site.go), DNS Private Resolver
+	// (model_resolver.go), Bastion (model_bastion.go). Nil maps when no
+	// such resource exists.
+	Sites         map[string]*Site
+	Gateways      map[string]*Gateway
+	LocalGateways map[string]*LocalGateway
+	Connections   map[string]*Connection
+	Circuits      map[string]*Circuit
+	DNSResolvers  map[string]*DNSResolver
+	Rulesets      map[string]*ForwardingRuleset
+	Bastions      map[string]*Bastion
 
 	// PublicRecords is the emulated public DNS: lower-case FQDN without
 	// the trailing dot -> records. It holds the Azure-owned names privlink
@@ -356,6 +373,12 @@ type Host struct {
 	// address ("127.0.0.1:8443"). Port 22 answers with an SSH banner on
 	// every running VM even when not declared.
 	Ports map[string]string
+	// Site is the on-premises site of a KindOnPrem host, else nil.
+	Site *Site
+	// DNSServers are the resolvers the host's own lookups go to when they
+	// are not its VNet's (an on-premises host: its site's DNS server).
+	// Empty: the VNet's settings (Azure-provided DNS or dnsServers).
+	DNSServers []netip.Addr
 }
 
 // PrimaryIPConfig returns the host's primary IP configuration (primary
