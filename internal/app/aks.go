@@ -164,7 +164,8 @@ func (d *Daemon) newAKS(h http.Handler, iss *auth.Issuer) (*containerservice.Pro
 		Log:         d.log.With("component", "kube"),
 		KubectlShim: kubectlShim(),
 	})
-	return &containerservice.Provider{ARM: client, Kube: d.kube, Log: d.log.With("component", "containerservice")}, nil
+	return &containerservice.Provider{ARM: client, Kube: d.kube, HostEnv: d.fabric.runEnv,
+		Log: d.log.With("component", "containerservice")}, nil
 }
 
 // kubectlShim runs the embedded kubectl through this binary when it is

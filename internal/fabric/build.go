@@ -859,6 +859,7 @@ func decodeListener(r *arm.Record, n *node) error {
 		Protocol string `json:"protocol"`
 		Port     int    `json:"port"`
 		Target   string `json:"target"`
+		Address  string `json:"address"`
 	}
 	if len(r.Resource.Properties) > 0 {
 		if err := json.Unmarshal(r.Resource.Properties, &p); err != nil {
@@ -876,8 +877,16 @@ func decodeListener(r *arm.Record, n *node) error {
 	if err != nil || !ap.Addr().IsLoopback() || ap.Port() == 0 {
 		return fmt.Errorf("listener %s: target %q is not a loopback address:port", r.Resource.ID, p.Target)
 	}
+	key := proto + "/" + strconv.Itoa(p.Port)
+	if p.Address != "" {
+		a, err := netip.ParseAddr(p.Address)
+		if err != nil {
+			return fmt.Errorf("listener %s: address %q is not an IP address", r.Resource.ID, p.Address)
+		}
+		key = ListenerKey(proto, a.Unmap(), p.Port)
+	}
 	n.parent = strings.ToLower(id.Scope)
-	n.listener = &listenerNode{port: proto + "/" + strconv.Itoa(p.Port), target: ap.String()}
+	n.listener = &listenerNode{port: key, target: ap.String()}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -256,6 +257,9 @@ func buildTopology(e *env) {
 	putRecord(e.t, e.st, vmRecord("vm-new", "PowerState/starting", arm.StateCreating, "new"))
 	putRecord(e.t, e.st, listenerRecord(vmPath("VM-Jump"), "web", "Tcp", 8080, "127.0.0.1:18080"))
 	putRecord(e.t, e.st, listenerRecord(vmPath("vm-jump"), "dns", "udp", 53, "127.0.0.1:15353"))
+	pod := listenerRecord(vmPath("vm-jump"), "tcp-10.250.0.10-443", "Tcp", 443, "127.0.0.1:19443")
+	pod.Resource.Properties = json.RawMessage(`{"protocol":"Tcp","port":443,"target":"127.0.0.1:19443","address":"10.250.0.10"}`)
+	putRecord(e.t, e.st, pod)
 	putRecord(e.t, e.st, listenerRecord(vmPath("vm-gone"), "web", "Tcp", 80, "127.0.0.1:18081"))
 	putRecord(e.t, e.st, listenerRecord(vmPath("vm-fw"), "bad", "Tcp", 80, "10.0.0.1:80"))
 	putRecord(e.t, e.st, &arm.Record{Resource: arm.Resource{ID: vmPath("vm-broken"), Name: "vm-broken", Type: typeVM,
@@ -501,8 +505,8 @@ func TestBuildFromProviders(t *testing.T) {
 		len(vmJump.NICs) != 1 || vmJump.NICs[0] != nicJump || nicJump.Host != vmJump || vmJump.PrimaryIPConfig() != c {
 		t.Errorf("vm-jump: %+v", vmJump)
 	}
-	wantPorts := map[string]string{"tcp/8080": "127.0.0.1:18080", "udp/53": "127.0.0.1:15353"}
-	if len(vmJump.Ports) != 2 || vmJump.Ports["tcp/8080"] != wantPorts["tcp/8080"] || vmJump.Ports["udp/53"] != wantPorts["udp/53"] {
+	wantPorts := map[string]string{"tcp/8080": "127.0.0.1:18080", "udp/53": "127.0.0.1:15353", "tcp/10.250.0.10:443": "127.0.0.1:19443"}
+	if !maps.Equal(vmJump.Ports, wantPorts) {
 		t.Errorf("ports: %v", vmJump.Ports)
 	}
 	vmApp := s.Hosts[lower(vmPath("vm-app"))]

@@ -371,7 +371,11 @@ type Host struct {
 	PublicAddr netip.Addr
 	// Ports are the declared listeners: "tcp/443" -> real loopback
 	// address ("127.0.0.1:8443"). Port 22 answers with an SSH banner on
-	// every running VM even when not declared.
+	// every running VM even when not declared. A listener on one address
+	// has the key ListenerKey ("tcp/10.224.0.35:80"): on one of the host's
+	// own addresses it answers only there; on any other address it is
+	// host-local (only the host's own connections reach it, like a
+	// kube-proxy rule for a ClusterIP).
 	Ports map[string]string
 	// Site is the on-premises site of a KindOnPrem host, else nil.
 	Site *Site
@@ -379,6 +383,12 @@ type Host struct {
 	// are not its VNet's (an on-premises host: its site's DNS server).
 	// Empty: the VNet's settings (Azure-provided DNS or dnsServers).
 	DNSServers []netip.Addr
+}
+
+// ListenerKey is the Host.Ports key of a listener on one address:
+// "tcp/10.224.0.35:80".
+func ListenerKey(proto string, addr netip.Addr, port int) string {
+	return strings.ToLower(proto) + "/" + netip.AddrPortFrom(addr, uint16(port)).String()
 }
 
 // PrimaryIPConfig returns the host's primary IP configuration (primary

@@ -47,8 +47,11 @@ var commandIDRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,53}[a-z0-9])?$`)
 // runs it), and which is deleted afterwards. A plain kubectl invocation
 // runs the embedded kubectl in process; anything else runs with /bin/sh -c
 // (see the package documentation). Logs are stdout and stderr combined,
-// truncated to MaxCommandLogs.
-func (c *Cluster) RunCommand(ctx context.Context, id, command string, files map[string][]byte) (CommandResult, error) {
+// truncated to MaxCommandLogs. env is added to a shell command's
+// environment (the fabric vantage of the node the command pod stands on,
+// so that curl and other proxy-aware programs connect from inside the
+// cluster's network); KUBECONFIG, HOME and PATH in it are ignored.
+func (c *Cluster) RunCommand(ctx context.Context, id, command string, files map[string][]byte, env ...string) (CommandResult, error) {
 	if !commandIDRE.MatchString(id) {
 		return CommandResult{}, fmt.Errorf("kube: invalid command id %q: use 1-55 characters of [a-z0-9-]", id)
 	}
@@ -98,7 +101,7 @@ func (c *Cluster) RunCommand(ctx context.Context, id, command string, files map[
 	if args, ok := plainKubectl(command); ok {
 		res.ExitCode, err = c.runKubectlInProcess(dir, args, files, out)
 	} else {
-		res.ExitCode, err = c.runShell(ctx, dir, command, out)
+		res.ExitCode, err = c.runShell(ctx, dir, command, env, out)
 	}
 	if err != nil {
 		return CommandResult{}, err
@@ -249,7 +252,7 @@ func rewriteFileArg(a, dir string, files map[string][]byte) string {
 // runShell runs command with /bin/sh -c in dir. The subprocess cannot
 // reach the owner-only API server listener, so it gets a kubeconfig whose
 // server is a forwarder listening on 127.0.0.1 for this run only.
-func (c *Cluster) runShell(ctx context.Context, dir, command string, out io.Writer) (int, error) {
+func (c *Cluster) runShell(ctx context.Context, dir, command string, extra []string, out io.Writer) (int, error) {
 	const sh = "/bin/sh"
 	if _, err := os.Stat(sh); err != nil {
 		fmt.Fprintf(out, "%s: not available on this machine: only plain kubectl commands can run\n", sh)
@@ -285,7 +288,7 @@ func (c *Cluster) runShell(ctx context.Context, dir, command string, out io.Writ
 		path = bin + string(os.PathListSeparator) + path
 	}
 	env := []string{}
-	for _, kv := range os.Environ() {
+	for _, kv := range append(os.Environ(), extra...) {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "KUBECONFIG", "HOME", "PATH":

@@ -208,6 +208,52 @@ func TestWorkloadsSeed004(t *testing.T) {
 		t.Fatalf("answer from the load balancer:\n%s", body)
 	}
 
+	// Kubenet: the node subnet's route table sends each node's pod CIDR to
+	// its node; a subnet that uses that table too (here the VM's) reaches
+	// a pod at its own address. The ClusterIP only works from the
+	// cluster's nodes (kube-proxy's rules).
+	snNodes, err := s.subnets.Get(ctx, nrg, vnetName, "aks-subnet", nil)
+	must(err)
+	rt := snNodes.Properties.RouteTable
+	if rt == nil || !strings.Contains(deref(rt.ID), "/routeTables/aks-agentpool-") {
+		t.Fatalf("aks-subnet route table = %+v; want AKS's kubenet route table", rt)
+	}
+	sp, err = s.subnets.BeginCreateOrUpdate(ctx, nrg, vnetName, "clients", armnetwork.Subnet{
+		Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: to("10.225.1.0/24"), RouteTable: &armnetwork.RouteTable{ID: rt.ID}}}, nil)
+	must(err)
+	_, err = sp.PollUntilDone(ctx, nil)
+	must(err)
+	pods, err := kcs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=super-api"})
+	must(err)
+	pod := pods.Items[0]
+	get := func(hc *http.Client, url string) (string, error) {
+		res, err := hc.Get(url)
+		if err != nil {
+			return "", err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		return string(b), err
+	}
+	waitUntil(t, time.Minute, "pod "+pod.Name+" at its address "+pod.Status.PodIP, func() bool {
+		b, err := get(hc, "http://"+pod.Status.PodIP+":8080/hostname")
+		return err == nil && b == pod.Name
+	})
+	cur, err := kcs.CoreV1().Services("default").Get(ctx, "super-api", metav1.GetOptions{})
+	must(err)
+	clusterIP := cur.Spec.ClusterIP
+	if _, err := get(hc, "http://"+clusterIP+"/hostname"); err == nil {
+		t.Fatalf("the ClusterIP %s answered a VM outside the cluster", clusterIP)
+	}
+	nodeVM := "/subscriptions/" + c.Subscription + "/resourceGroups/" + nrg + "/providers/Microsoft.Compute/virtualMachines/" + pod.Spec.NodeName
+	node, err := proxy.SOCKS5("tcp", d.SOCKSAddr(), &proxy.Auth{User: nodeVM, Password: d.FabricToken()}, proxy.Direct)
+	must(err)
+	nhc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: node.(proxy.ContextDialer).DialContext}}
+	waitUntil(t, time.Minute, "the ClusterIP "+clusterIP+" from node "+pod.Spec.NodeName, func() bool {
+		b, err := get(nhc, "http://"+clusterIP+"/hostname")
+		return err == nil && strings.HasPrefix(b, "super-api-")
+	})
+
 	// Deleting the Service removes the link service and the load balancer.
 	must(kcs.CoreV1().Services("default").Delete(ctx, "super-api", metav1.DeleteOptions{}))
 	waitUntil(t, time.Minute, "myPLS and kubernetes-internal deleted", func() bool {

@@ -173,5 +173,10 @@
 // (NoListener) > Delivered. A running destination host delivers to its
 // declared listener Ports["<proto>/<port>"], or to the SSH banner on TCP 22
 // of a VM; the host's own private addresses are delivered to it without
-// crossing the network.
+// crossing the network. A listener on one address (fabric.ListenerKey)
+// answers only on that address when it is one of the host's own, and is
+// host-local otherwise: a connection the host itself opens to it is
+// delivered at once (hop HostLocal), as a node's kube-proxy rules take
+// connections to a ClusterIP before they reach the network; other hosts
+// never see such an address.
 package path

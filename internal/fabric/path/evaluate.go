@@ -19,6 +19,9 @@ const (
 	HopTypeInternet         = "Internet"
 	HopTypePublicIP         = "PublicIP"
 	HopTypeDestination      = "Destination"
+	// HopTypeHostLocal is a host-local listener (see fabric.Host.Ports):
+	// the source host itself takes the connection.
+	HopTypeHostLocal = "HostLocal"
 )
 
 // Block kinds.
@@ -94,6 +97,9 @@ type eval struct {
 	out     fabric.Outcome
 	tgtHost *fabric.Host
 	tgtAddr string
+	// floating is the frontend address a floating-IP rule delivers to
+	// its backend as the destination (lb.go).
+	floating netip.Addr
 }
 
 // Evaluate decides a new connection from q.Source to q.Dest:q.Port: the
@@ -206,6 +212,13 @@ func (e *eval) run() {
 				return
 			}
 		}
+	}
+	// A host-local listener (a kube-proxy rule for a ClusterIP, an overlay
+	// pod address on a cluster node) takes the host's own connections.
+	if addr, ok := h.Ports[fabric.ListenerKey(string(e.proto), q.Dest, q.Port)]; ok && h.Running {
+		e.hop(HopTypeHostLocal, hostResourceID(h), q.Dest)
+		e.tgtHost, e.tgtAddr = h, addr
+		return
 	}
 	// 168.63.129.16 is not subject to NSGs or routes.
 	if q.Dest == fabric.AzurePlatformIP {
@@ -445,6 +458,20 @@ func (e *eval) deliver(h *fabric.Host, dst *fabric.IPConfig) {
 		return
 	}
 	proto := strings.ToLower(string(e.proto))
+	if e.floating.IsValid() {
+		// Floating IP: the backend sees the frontend address (a
+		// kube-proxy rule for a load balancer's address takes it).
+		if addr, ok := h.Ports[fabric.ListenerKey(proto, e.floating, e.q.Port)]; ok {
+			e.tgtHost, e.tgtAddr = h, addr
+			return
+		}
+	}
+	if dst != nil {
+		if addr, ok := h.Ports[fabric.ListenerKey(proto, dst.PrivateIP, e.q.Port)]; ok {
+			e.tgtHost, e.tgtAddr = h, addr
+			return
+		}
+	}
 	if addr, ok := h.Ports[proto+"/"+strconv.Itoa(e.q.Port)]; ok {
 		e.tgtHost, e.tgtAddr = h, addr
 		return
@@ -531,6 +558,13 @@ func (e *eval) appliance(cur *fabric.IPConfig, r *route, origSrc netip.Addr) (nv
 	}
 	// The forwarded packet enters and leaves the appliance's NIC.
 	e.nsgs(nva, fabric.Inbound, origSrc, e.q.Dest)
+	// An address the appliance routes to itself (a kubenet node's pod
+	// CIDR): it delivers there.
+	if addr, ok := h.Ports[fabric.ListenerKey(string(e.proto), e.q.Dest, e.q.Port)]; ok && h.Running {
+		e.hop(HopTypeHostLocal, hostResourceID(h), e.q.Dest)
+		e.tgtHost, e.tgtAddr = h, addr
+		return nil, false
+	}
 	e.nsgs(nva, fabric.Outbound, origSrc, e.q.Dest)
 	return nva, false
 }

@@ -39,6 +39,14 @@ func newWorld() *world {
 	return w
 }
 
+// podIP adds a secondary IP configuration to h's first NIC (Azure CNI's
+// pod addresses).
+func podIP(h *fabric.Host, ip string) {
+	n := nicOf(h)
+	n.IPConfigs = append(n.IPConfigs, &fabric.IPConfig{ID: n.ID + "/ipconfigurations/pod-" + ip, Name: "pod-" + ip,
+		NIC: n, Subnet: n.IPConfigs[0].Subnet, PrivateIP: netip.MustParseAddr(ip)})
+}
+
 func tcp(src *fabric.Host, dest string, port int) fabric.Query {
 	return fabric.Query{Source: src.ID, Dest: netip.MustParseAddr(dest), Protocol: fabric.TCP, Port: port}
 }
@@ -318,6 +326,47 @@ func TestEvaluate(t *testing.T) {
 			w.vm2.Ports["tcp/8080"] = "127.0.0.1:28080"
 			return tcp(w.vm1, "10.0.0.5", 8080)
 		}, want{outcome: fabric.Delivered, target: "127.0.0.1:28080"}},
+		{"listener on a secondary address (a pod IP) answers there", func(w *world) fabric.Query {
+			podIP(w.vm2, "10.0.0.50")
+			w.vm2.Ports["tcp/10.0.0.50:8080"] = "127.0.0.1:38080"
+			return tcp(w.vm1, "10.0.0.50", 8080)
+		}, want{outcome: fabric.Delivered, target: "127.0.0.1:38080", hops: []string{"Source", "VirtualNetwork", "Destination"}}},
+		{"listener on a secondary address is not on the primary", func(w *world) fabric.Query {
+			podIP(w.vm2, "10.0.0.50")
+			w.vm2.Ports["tcp/10.0.0.50:8080"] = "127.0.0.1:38080"
+			return tcp(w.vm1, "10.0.0.5", 8080)
+		}, want{outcome: fabric.Refused, kinds: []string{"NoListener"}}},
+		{"address listener wins over the host's port listener", func(w *world) fabric.Query {
+			podIP(w.vm2, "10.0.0.50")
+			w.vm2.Ports["tcp/10.0.0.50:80"] = "127.0.0.1:38080"
+			return tcp(w.vm1, "10.0.0.50", 80)
+		}, want{outcome: fabric.Delivered, target: "127.0.0.1:38080"}},
+		{"pod IP still behind the node's NSG", func(w *world) fabric.Query {
+			podIP(w.vm2, "10.0.0.50")
+			w.vm2.Ports["tcp/10.0.0.50:8080"] = "127.0.0.1:38080"
+			nicOf(w.vm2).NSG = w.b.nsg("vm2-nsg", rule("deny", 100, fabric.Inbound, "Deny", fabric.TCP, "*", "*", "8080"))
+			return tcp(w.vm1, "10.0.0.50", 8080)
+		}, want{outcome: fabric.DeniedByNSG, kinds: []string{"NetworkSecurityRule"}}},
+		{"host-local address (a ClusterIP) from the host itself", func(w *world) fabric.Query {
+			w.vm2.Ports["tcp/10.250.0.10:443"] = "127.0.0.1:39443"
+			nicOf(w.vm2).NSG = w.b.nsg("vm2-nsg", rule("deny-all", 100, fabric.Outbound, "Deny", fabric.ProtoAny, "*", "*", "*"))
+			return tcp(w.vm2, "10.250.0.10", 443)
+		}, want{outcome: fabric.Delivered, target: "127.0.0.1:39443", hops: []string{"Source", "HostLocal"}}},
+		{"host-local address from another host is not routed", func(w *world) fabric.Query {
+			w.vm2.Ports["tcp/10.250.0.10:443"] = "127.0.0.1:39443"
+			return tcp(w.vm1, "10.250.0.10", 443)
+		}, want{outcome: fabric.NetworkUnreachable, kinds: []string{"Route"}}},
+		{"kubenet: the node routes its pod CIDR to its pods", func(w *world) fabric.Query {
+			w.aDef.RouteTable = w.b.routeTable("aks-rt", udr("aks-node2", "10.244.1.0/24", "VirtualAppliance", "10.0.0.5"))
+			nicOf(w.vm2).IPForwarding = true
+			w.vm2.Ports["tcp/10.244.1.7:8080"] = "127.0.0.1:38081"
+			return tcp(w.vm1, "10.244.1.7", 8080)
+		}, want{outcome: fabric.Delivered, target: "127.0.0.1:38081", hops: []string{"Source", "VirtualNetwork", "VirtualAppliance", "HostLocal"}}},
+		{"kubenet: a pod address the node does not hold loops back to the node", func(w *world) fabric.Query {
+			w.aDef.RouteTable = w.b.routeTable("aks-rt", udr("aks-node2", "10.244.1.0/24", "VirtualAppliance", "10.0.0.5"))
+			nicOf(w.vm2).IPForwarding = true
+			return tcp(w.vm1, "10.244.1.8", 8080)
+		}, want{outcome: fabric.NetworkUnreachable, kinds: []string{"Route"}}},
 		{"SSH banner", func(w *world) fabric.Query { return tcp(w.vm1, "10.0.0.5", 22) },
 			want{outcome: fabric.Delivered, target: "ssh-banner"}},
 		{"UDP needs a declared UDP listener", func(w *world) fabric.Query {

@@ -157,7 +157,7 @@ func (e *eval) balance(fe *fabric.Frontend, src netip.Addr) {
 	// destination (no DNAT): its NSGs see that address.
 	nsgDst := dst.PrivateIP
 	if rule.FloatingIP && addr.IsValid() {
-		nsgDst = addr
+		nsgDst, e.floating = addr, addr
 	}
 	e.nsgs(dst, fabric.Inbound, src, nsgDst)
 	var h *fabric.Host

@@ -84,6 +84,23 @@ func TestLoadBalancer(t *testing.T) {
 				return q
 			},
 			want: want{outcome: fabric.DeniedByNSG, kinds: []string{"NetworkSecurityRule"}, reasons: []string{"to 10.0.2.10:80"}}},
+		{name: "floating IP: a listener on the frontend address takes the flow",
+			setup: func(w *plWorld) fabric.Query {
+				w.rule.FloatingIP = true
+				w.be1.Ports["tcp/10.0.2.10:80"] = "127.0.0.1:28082"
+				q := tcp(w.pclient, "10.0.2.10", 443)
+				q.Health = func(key, _ string) bool { return key == ipc(w.be1).ID }
+				return q
+			},
+			want: want{outcome: fabric.Delivered, target: "127.0.0.1:28082"}},
+		{name: "without floating IP a listener on the frontend address is not used",
+			setup: func(w *plWorld) fabric.Query {
+				w.be1.Ports["tcp/10.0.2.10:80"] = "127.0.0.1:28082"
+				q := tcp(w.pclient, "10.0.2.10", 443)
+				q.Health = func(key, _ string) bool { return key == ipc(w.be1).ID }
+				return q
+			},
+			want: want{outcome: fabric.Delivered, target: "127.0.0.1:18081"}},
 		{name: "without floating IP the same NSG rule does not match",
 			setup: func(w *plWorld) fabric.Query {
 				nicOf(w.be1).NSG = w.b.nsg("be1-nsg", rule("no-fe", 100, fabric.Inbound, "Deny", fabric.TCP, "*", "10.0.2.10", "*"))

@@ -186,7 +186,7 @@ func TestSeed004InternalLoadBalancerAndPLS(t *testing.T) {
 		t.Fatalf("rules = %v", rules)
 	}
 	rp := obj(rules[0], "properties")
-	if rp["frontendPort"] != float64(80) || rp["backendPort"] != float64(nodePort) || rp["enableFloatingIP"] != false ||
+	if rp["frontendPort"] != float64(80) || rp["backendPort"] != float64(80) || rp["enableFloatingIP"] != true ||
 		str(rp, "backendAddressPool", "id") != lbPath+"kubernetes-internal/backendAddressPools/kubernetes" ||
 		str(rp, "probe", "id") != lbPath+"kubernetes-internal/probes/"+fe+"-TCP-80" {
 		t.Fatalf("rule = %v (node port %d)", rp, nodePort)
@@ -302,7 +302,8 @@ func TestPublicLoadBalancer(t *testing.T) {
 	_, f, cs := env(t)
 	ctx := context.Background()
 	ns := namespace(t, cs, "public")
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns,
+		Annotations: map[string]string{AnnDisableFloatingIP: "true"}},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": "web"},
 			Ports: []corev1.ServicePort{{Name: "http", Port: 80}, {Name: "https", Port: 443}}}}
 	svc, err := cs.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{})
@@ -331,6 +332,14 @@ func TestPublicLoadBalancer(t *testing.T) {
 	}
 	if !slices.Equal(names, []string{fe + "-TCP-80", fe + "-TCP-443"}) {
 		t.Fatalf("rules = %v", names)
+	}
+	// azure-disable-load-balancer-floating-ip: the rules target the node
+	// ports.
+	for i, r := range anySlice(obj(lb, "properties")["loadBalancingRules"]) {
+		rp := obj(r, "properties")
+		if rp["enableFloatingIP"] != false || rp["backendPort"] != float64(svc.Spec.Ports[i].NodePort) {
+			t.Fatalf("rule %s = %v; want the node port %d without floating IP", str(r, "name"), rp, svc.Spec.Ports[i].NodePort)
+		}
 	}
 	waitFor(t, "ingress IP", func() bool {
 		cur, _ := cs.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})

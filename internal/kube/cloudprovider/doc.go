@@ -89,12 +89,13 @@
 //     the PLS annotations, so a bad annotation leaves a load balancer
 //     without link service; here an invalid Service writes nothing and its
 //     SyncLoadBalancerFailed event repeats with the backoff.
-//   - Rules never use floating IP: backendPort is the node port, as with
-//     azure-disable-load-balancer-floating-ip. privlink's node listeners
-//     are per (host, port) and cannot tell frontends apart, which floating
-//     IP (destination = frontend address, backendPort = port) needs. The
-//     PLS check "must be internal or disable floating ip" still reads the
-//     annotation, as cloud-provider-azure does.
+//   - (Not a difference: rules use floating IP unless the Service sets
+//     azure-disable-load-balancer-floating-ip, as cloud-provider-azure
+//     does: backendPort is then the Service port and the node agent's
+//     listener on the load balancer's address takes the flow, as
+//     kube-proxy's rules do; with the annotation the rule targets the
+//     node port. Probes always target the node port, or the health
+//     check node port with externalTrafficPolicy Local.)
 //   - Not implemented: the other azure-load-balancer-* annotations
 //     (resource group, mode, health probe overrides, shared security
 //     rules, NSG rules for the Service), outbound rules, IPv6/dual stack,

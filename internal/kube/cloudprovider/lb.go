@@ -291,13 +291,22 @@ func (p *Provider) lbBody(pl *plan) map[string]any {
 		if port.Protocol == corev1.ProtocolUDP {
 			proto = "Udp"
 		}
+		// Floating IP (cloud-provider-azure's default): the node sees the
+		// frontend address and the Service port, which kube-proxy's rules
+		// for the load balancer's address take; without it the rule
+		// targets the node port.
+		floating := !floatingIPDisabled(svc)
+		backend := port.NodePort
+		if floating {
+			backend = port.Port
+		}
 		rp := map[string]any{
 			"frontendIPConfiguration": map[string]any{"id": pl.feID},
 			"backendAddressPool":      map[string]any{"id": poolID},
 			"protocol":                proto,
 			"frontendPort":            port.Port,
-			"backendPort":             port.NodePort,
-			"enableFloatingIP":        false,
+			"backendPort":             backend,
+			"enableFloatingIP":        floating,
 			"idleTimeoutInMinutes":    idle,
 			"loadDistribution":        "Default",
 		}

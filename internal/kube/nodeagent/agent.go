@@ -55,6 +55,11 @@ type Config struct {
 	Log *slog.Logger
 	// Shell runs privlink.io/command (default /bin/sh).
 	Shell string
+	// Env, when set, returns the environment of a process on a node VM
+	// (the fabric proxy variables of its vantage, see `privlink env`):
+	// privlink.io/command processes get it, so their proxy-aware
+	// programs connect from the pod's node.
+	Env func(ctx context.Context, vmID string) ([]string, error)
 }
 
 // ListenerAPIVersion is the Privlink.Fabric api-version.

@@ -64,9 +64,33 @@
 //     No endpoint closes the connection. Listeners are kept in sync
 //     (declared, retargeted, withdrawn when the Service goes; node-port
 //     listeners left on node VMs by an earlier run are withdrawn).
-//   - Not emulated: ClusterIP addresses and pod IPs are not reachable
-//     through the fabric (PodAddr maps podIP:port to the loopback server
-//     for a caller that carries such traffic), UDP, init containers,
-//     probes of the pod spec (readiness is "listening"), volumes, resource
-//     limits, exec/logs/port-forward through the API server.
+//   - Service and pod addresses (kube-proxy's and the CNI's job): each
+//     TCP port of a Service's ClusterIP, and of a LoadBalancer Service's
+//     status.loadBalancer.ingress addresses (floating IP rules deliver
+//     them to the node unchanged), is a host-local listener on every node
+//     VM ("tcp-<address>-<port>" with "address"): connections the node
+//     itself opens to it, and flows a floating IP rule brings, reach a
+//     Ready endpoint as a node port does (internalTrafficPolicy /
+//     externalTrafficPolicy Local: the node's own endpoints only). Each
+//     running pod's container ports are listeners on its address: with
+//     Azure CNI on its node only (the address is the node NIC's, so the
+//     VNet reaches it under its NSGs), with kubenet and overlay on every
+//     node (host-local: the cluster's nodes route pod CIDRs; with kubenet
+//     the node subnet's route table also sends each node's pod CIDR to
+//     the node, so the VNet reaches pods through it).
+//   - Pods as sources: a privlink.io/command process gets the fabric
+//     environment of its node VM (Config.Env: ALL_PROXY and friends, see
+//     `privlink env`), so its proxy-aware programs connect from the
+//     node's position, and the kubelet's service link variables
+//     (<NAME>_SERVICE_HOST, <NAME>_SERVICE_PORT, <NAME>_PORT_<p>_TCP...)
+//     of the Services of its namespace and of default/kubernetes. Their
+//     traffic leaves from the node's address (the fabric has no separate
+//     pod vantage): NSG rules that tell pod and node addresses apart do
+//     not apply to it.
+//   - Not emulated: cluster DNS (CoreDNS: *.svc.cluster.local names do
+//     not resolve; use the service link variables or ClusterIPs), UDP
+//     (services, node ports and pod ports are TCP only), NetworkPolicy,
+//     init containers, probes of the pod spec (readiness is "listening"),
+//     volumes, resource limits, exec/logs/port-forward through the API
+//     server.
 package nodeagent

@@ -119,6 +119,22 @@ func (f *fakeARM) target(vm string, port int32) string {
 	return t
 }
 
+// addrTarget is the declared target of a VM's listener on one address.
+func (f *fakeARM) addrTarget(vm, addr string, port int32) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := f.items[strings.ToLower(fmt.Sprintf("%s/providers/Privlink.Fabric/listeners/tcp-%s-%d", vm, addr, port))]
+	if m == nil {
+		return ""
+	}
+	props := m["properties"].(map[string]any)
+	if props["address"] != addr {
+		return "wrong address " + fmt.Sprint(props["address"])
+	}
+	t, _ := props["target"].(string)
+	return t
+}
+
 func httpGet(t *testing.T, addr, path string) (string, error) {
 	t.Helper()
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{

@@ -181,11 +181,37 @@ func TestDeploymentRunsAndNodePort(t *testing.T) {
 	if len(seen) != 2 {
 		t.Fatalf("node ports reached pods %v; want both", seen)
 	}
+	// The ClusterIP is a host-local listener on every node, forwarding to
+	// the endpoints; the pods' overlay addresses are declared on every
+	// node (routed by the cluster's nodes only).
+	cip := svc.Spec.ClusterIP
+	for _, n := range nodeNames {
+		var target string
+		waitFor(t, "ClusterIP listener on "+n, func() bool {
+			target = f.addrTarget(vmID(n), cip, 80)
+			return target != ""
+		})
+		if body, err := httpGet(t, target, "/"); err != nil || !strings.Contains(body, "pod: super-api-") {
+			t.Fatalf("ClusterIP %s:80 via %s: %v\n%s", cip, target, err, body)
+		}
+		for _, p := range pods {
+			real, _ := a.PodAddr(netip.AddrPortFrom(netip.MustParseAddr(p.Status.PodIP), 8080))
+			waitFor(t, "pod address listener on "+n, func() bool { return f.addrTarget(vmID(n), p.Status.PodIP, 8080) == real.String() })
+		}
+	}
+	env := strings.Join(a.serviceEnv(&pods[0]), "\n") + "\n"
+	for _, want := range []string{"SUPER_API_SERVICE_HOST=" + cip + "\n", "SUPER_API_SERVICE_PORT=80\n",
+		"SUPER_API_PORT_80_TCP=tcp://" + cip + ":80\n", "KUBERNETES_SERVICE_HOST="} {
+		if !strings.Contains(env, want) {
+			t.Fatalf("service links lack %q:\n%s", want, env)
+		}
+	}
 	if err := cs.CoreV1().Services(ns).Delete(ctx, "super-api", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "listeners withdrawn", func() bool {
-		return f.target(vmID(nodeNames[0]), np) == "" && f.target(vmID(nodeNames[1]), np) == ""
+		return f.target(vmID(nodeNames[0]), np) == "" && f.target(vmID(nodeNames[1]), np) == "" &&
+			f.addrTarget(vmID(nodeNames[0]), cip, 80) == "" && f.addrTarget(vmID(nodeNames[1]), cip, 80) == ""
 	})
 
 	// Scaling to zero stops the servers.
@@ -202,6 +228,9 @@ func TestDeploymentRunsAndNodePort(t *testing.T) {
 	if _, ok := a.PodAddr(netip.AddrPortFrom(netip.MustParseAddr(pods[0].Status.PodIP), 8080)); ok {
 		t.Fatal("deleted pod still has a server")
 	}
+	waitFor(t, "pod address listeners withdrawn", func() bool {
+		return f.addrTarget(vmID(nodeNames[0]), pods[0].Status.PodIP, 8080) == "" && f.addrTarget(vmID(nodeNames[1]), pods[1].Status.PodIP, 8080) == ""
+	})
 	if c, err := net.DialTimeout("tcp", real.String(), time.Second); err == nil {
 		c.Close()
 		t.Fatal("deleted pod's server still accepts connections")

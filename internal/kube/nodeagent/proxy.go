@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,12 +43,15 @@ type nodePort struct {
 	a    *Agent
 	node string
 	port int32
-	l    net.Listener
-	addr netip.AddrPort
-	spec atomic.Pointer[portSpec]
-	rr   atomic.Uint64
-	srv  *http.Server
-	wg   sync.WaitGroup
+	// clusterIP is set for a ClusterIP listener (port is then the
+	// Service port), invalid for a node port.
+	clusterIP netip.Addr
+	l         net.Listener
+	addr      netip.AddrPort
+	spec      atomic.Pointer[portSpec]
+	rr        atomic.Uint64
+	srv       *http.Server
+	wg        sync.WaitGroup
 }
 
 func (a *Agent) proxyWork(ctx context.Context) bool {
@@ -67,22 +71,64 @@ func (a *Agent) proxyWork(ctx context.Context) bool {
 	return true
 }
 
-// syncProxy makes the node ports exactly those of the NodePort and
-// LoadBalancer Services, on every node, and declares them on the VMs.
+// listenerDecl is a Privlink.Fabric listener the agent declares on a node
+// VM: a node port (every address of the node), or one address: a pod's
+// address, or a ClusterIP (host-local, kube-proxy's rules).
+type listenerDecl struct {
+	port   int
+	addr   netip.Addr // invalid for node ports
+	target string
+}
+
+// syncProxy makes the node ports and ClusterIP listeners exactly those of
+// the Services, on every node, declares them on the VMs, and declares the
+// running pods' addresses.
 func (a *Agent) syncProxy(ctx context.Context) error {
 	svcs, err := a.services.List(everything)
 	if err != nil {
 		return err
 	}
 	nodes := a.cfg.Nodes()
-	want := map[string]portSpec{} // "<node>/<port>"
+	want := map[string]portSpec{} // "<node>/<nodePort>" or "<node>/<clusterIP>:<port>"
 	for _, s := range svcs {
+		for _, p := range s.Spec.Ports {
+			if p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
+				continue
+			}
+			// ClusterIP: on every node, for the node's own connections.
+			ilocal := s.Spec.InternalTrafficPolicy != nil && *s.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
+			for _, cip := range s.Spec.ClusterIPs {
+				ip, err := netip.ParseAddr(cip)
+				if err != nil || !ip.Is4() || s.Spec.Type == corev1.ServiceTypeExternalName {
+					continue
+				}
+				for _, n := range nodes {
+					want[n.Name+"/"+netip.AddrPortFrom(ip, uint16(p.Port)).String()] = portSpec{namespace: s.Namespace, service: s.Name, portName: p.Name, local: ilocal}
+				}
+			}
+		}
 		if s.Spec.Type != corev1.ServiceTypeNodePort && s.Spec.Type != corev1.ServiceTypeLoadBalancer {
 			continue
 		}
 		local := s.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
 		for _, p := range s.Spec.Ports {
-			if p.NodePort == 0 || (p.Protocol != "" && p.Protocol != corev1.ProtocolTCP) {
+			if p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
+				continue
+			}
+			// The load balancer's addresses (floating IP rules deliver
+			// them to the nodes unchanged), like kube-proxy's rules.
+			if s.Spec.Type == corev1.ServiceTypeLoadBalancer {
+				for _, in := range s.Status.LoadBalancer.Ingress {
+					ip, err := netip.ParseAddr(in.IP)
+					if err != nil || !ip.Is4() {
+						continue
+					}
+					for _, n := range nodes {
+						want[n.Name+"/"+netip.AddrPortFrom(ip, uint16(p.Port)).String()] = portSpec{namespace: s.Namespace, service: s.Name, portName: p.Name, local: local}
+					}
+				}
+			}
+			if p.NodePort == 0 {
 				continue
 			}
 			for _, n := range nodes {
@@ -108,23 +154,55 @@ func (a *Agent) syncProxy(ctx context.Context) error {
 			np.spec.Store(&spec)
 			continue
 		}
-		node, port, _ := strings.Cut(k, "/")
-		pn, _ := strconv.Atoi(port)
-		np, err := a.openNodePort(node, int32(pn), spec)
+		node, where, _ := strings.Cut(k, "/")
+		var port int
+		var addr netip.Addr
+		if ap, err := netip.ParseAddrPort(where); err == nil {
+			addr, port = ap.Addr(), int(ap.Port())
+		} else {
+			port, _ = strconv.Atoi(where)
+		}
+		np, err := a.openNodePort(node, int32(port), spec)
 		if err != nil {
 			a.mu.Unlock()
 			return err
 		}
+		np.clusterIP = addr
 		a.ports[k] = np
 	}
-	targets := map[string]string{} // listener path -> target
+	targets := map[string]listenerDecl{} // listener path -> declaration
 	for _, n := range nodes {
 		if n.VMID == "" {
 			continue
 		}
 		for k, np := range a.ports {
 			if strings.HasPrefix(k, n.Name+"/") {
-				targets[listenerPath(n.VMID, int(np.port))] = np.addr.String()
+				targets[addrListenerPath(n.VMID, np.clusterIP, int(np.port))] = listenerDecl{port: int(np.port), addr: np.clusterIP, target: np.addr.String()}
+			}
+		}
+	}
+	// Pod addresses: an Azure CNI address (one of its node's PodIPs) is
+	// the pod's node's, reachable through the VNet; an overlay address
+	// (from the node's podCIDR) is routed by the cluster's nodes only.
+	for _, r := range a.running {
+		if !r.ip.IsValid() || r.ip == r.hostIP {
+			continue // host network: the node's own ports
+		}
+		var on []Node
+		for _, n := range nodes {
+			if n.Name == r.node && slices.Contains(n.PodIPs, r.ip) {
+				on = []Node{n}
+				break
+			}
+		}
+		if on == nil {
+			on = nodes
+		}
+		for port, real := range r.addrs() {
+			for _, n := range on {
+				if n.VMID != "" {
+					targets[addrListenerPath(n.VMID, r.ip, int(port))] = listenerDecl{port: int(port), addr: r.ip, target: real.String()}
+				}
 			}
 		}
 	}
@@ -139,7 +217,7 @@ func (a *Agent) syncProxy(ctx context.Context) error {
 
 	var errs []error
 	if !a.firstSync.Load() || len(declared) == 0 {
-		// Withdraw node-port listeners left by an earlier run.
+		// Withdraw node-port and address listeners left by an earlier run.
 		for _, n := range nodes {
 			if n.VMID == "" {
 				continue
@@ -152,31 +230,37 @@ func (a *Agent) syncProxy(ctx context.Context) error {
 			for _, v := range vals {
 				m, _ := v.(map[string]any)
 				id, _ := m["id"].(string)
-				name := id[strings.LastIndex(id, "/")+1:]
-				port, err := strconv.Atoi(strings.TrimPrefix(strings.ToLower(name), "tcp-"))
-				if err != nil || port < nodePortMin || port > nodePortMax {
+				name := strings.ToLower(id[strings.LastIndex(id, "/")+1:])
+				rest, ok := strings.CutPrefix(name, "tcp-")
+				if !ok {
 					continue
 				}
-				path := listenerPath(n.VMID, port)
-				if _, ok := targets[path]; !ok {
-					declared[path] = "stale"
+				if port, err := strconv.Atoi(rest); err != nil || port < nodePortMin || port > nodePortMax {
+					if !strings.Contains(rest, "-") {
+						continue // the user's own listener on a node VM
+					}
+				}
+				if _, ok := targets[strings.ToLower(id)]; !ok && !hasPathFold(targets, id) {
+					declared[id] = "stale"
 				}
 			}
 		}
 	}
-	for path, target := range targets {
-		if declared[path] == target {
+	for path, d := range targets {
+		if declared[path] == d.target {
 			continue
 		}
-		port, _ := strconv.Atoi(path[strings.LastIndex(path, "-")+1:])
-		_, err := a.cfg.ARM.Put(ctx, path, ListenerAPIVersion, map[string]any{"properties": map[string]any{
-			"protocol": "Tcp", "port": port, "target": target}}, false)
+		props := map[string]any{"protocol": "Tcp", "port": d.port, "target": d.target}
+		if d.addr.IsValid() {
+			props["address"] = d.addr.String()
+		}
+		_, err := a.cfg.ARM.Put(ctx, path, ListenerAPIVersion, map[string]any{"properties": props}, false)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("declare %s: %w", path, err))
 			continue
 		}
 		a.mu.Lock()
-		a.declared[path] = target
+		a.declared[path] = d.target
 		a.mu.Unlock()
 	}
 	for path := range declared {
@@ -195,6 +279,24 @@ func (a *Agent) syncProxy(ctx context.Context) error {
 		a.firstSync.Store(true)
 	}
 	return errors.Join(errs...)
+}
+
+func hasPathFold(m map[string]listenerDecl, path string) bool {
+	for k := range m {
+		if strings.EqualFold(k, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// addrListenerPath is the listener of a node port (addr invalid) or of
+// one address on a node VM.
+func addrListenerPath(vmID string, addr netip.Addr, port int) string {
+	if !addr.IsValid() {
+		return listenerPath(vmID, port)
+	}
+	return vmID + "/providers/Privlink.Fabric/listeners/tcp-" + addr.String() + "-" + strconv.Itoa(port)
 }
 
 func listenerPath(vmID string, port int) string {
@@ -249,12 +351,12 @@ func (np *nodePort) close() {
 // endpoints (only this node's with externalTrafficPolicy Local).
 func (np *nodePort) endpoints(spec *portSpec) []netip.AddrPort {
 	sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: spec.service})
-	slices, err := np.a.slices.EndpointSlices(spec.namespace).List(sel)
+	eps, err := np.a.slices.EndpointSlices(spec.namespace).List(sel)
 	if err != nil {
 		return nil
 	}
 	var out []netip.AddrPort
-	for _, sl := range slices {
+	for _, sl := range eps {
 		if sl.AddressType != discoveryv1.AddressTypeIPv4 {
 			continue
 		}

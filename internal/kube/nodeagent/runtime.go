@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -85,8 +87,12 @@ func (a *Agent) startPod(pod *corev1.Pod, ip, hostIP netip.Addr) (*podRun, error
 				cr.ports = append(cr.ports, p.ContainerPort)
 			}
 		}
-		cr.env = []string{"POD_NAME=" + pod.Name, "POD_NAMESPACE=" + pod.Namespace, "POD_IP=" + ip.String(),
-			"NODE_NAME=" + pod.Spec.NodeName, "HOSTNAME=" + pod.Name}
+		if cmd != "" {
+			cr.env = append(cr.env, a.nodeEnv(pod.Spec.NodeName)...)
+			cr.env = append(cr.env, a.serviceEnv(pod)...)
+		}
+		cr.env = append(cr.env, "POD_NAME="+pod.Name, "POD_NAMESPACE="+pod.Namespace, "POD_IP="+ip.String(),
+			"NODE_NAME="+pod.Spec.NodeName, "HOSTNAME="+pod.Name)
 		for _, e := range c.Env {
 			if e.ValueFrom == nil {
 				cr.env = append(cr.env, e.Name+"="+e.Value)
@@ -102,6 +108,68 @@ func (a *Agent) startPod(pod *corev1.Pod, ip, hostIP netip.Addr) (*podRun, error
 	}
 	a.log.Info("pod started", "pod", key, "node", r.node, "podIP", ip)
 	return r, nil
+}
+
+// nodeEnv is the environment of a process on the node's VM (its fabric
+// vantage), or nothing without Config.Env.
+func (a *Agent) nodeEnv(node string) []string {
+	n, ok := a.nodeByName(node)
+	if a.cfg.Env == nil || !ok || n.VMID == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	env, err := a.cfg.Env(ctx, n.VMID)
+	if err != nil {
+		a.log.Warn("node environment", "node", node, "err", err)
+		return nil
+	}
+	return env
+}
+
+// serviceEnv is what the kubelet adds for enableServiceLinks: the
+// Docker-links style variables of the Services of the pod's namespace
+// (and of the API server's "kubernetes" Service), by Service name.
+func (a *Agent) serviceEnv(pod *corev1.Pod) []string {
+	svcs, err := a.services.List(everything)
+	if err != nil {
+		return nil
+	}
+	links := pod.Spec.EnableServiceLinks == nil || *pod.Spec.EnableServiceLinks
+	var out []string
+	for _, s := range svcs {
+		master := s.Namespace == metav1.NamespaceDefault && s.Name == "kubernetes"
+		if !master && (!links || s.Namespace != pod.Namespace) {
+			continue
+		}
+		ip := s.Spec.ClusterIP
+		if ip == "" || ip == corev1.ClusterIPNone || len(s.Spec.Ports) == 0 {
+			continue
+		}
+		name := strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))
+		first := s.Spec.Ports[0]
+		out = append(out, name+"_SERVICE_HOST="+ip, name+"_SERVICE_PORT="+strconv.Itoa(int(first.Port)))
+		for _, p := range s.Spec.Ports {
+			if p.Name != "" {
+				out = append(out, name+"_SERVICE_PORT_"+strings.ToUpper(strings.ReplaceAll(p.Name, "-", "_"))+"="+strconv.Itoa(int(p.Port)))
+			}
+		}
+		proto := strings.ToLower(string(first.Protocol))
+		if proto == "" {
+			proto = "tcp"
+		}
+		out = append(out, name+"_PORT="+proto+"://"+net.JoinHostPort(ip, strconv.Itoa(int(first.Port))))
+		for _, p := range s.Spec.Ports {
+			pr := strings.ToLower(string(p.Protocol))
+			if pr == "" {
+				pr = "tcp"
+			}
+			pfx := name + "_PORT_" + strconv.Itoa(int(p.Port)) + "_" + strings.ToUpper(pr)
+			out = append(out, pfx+"="+pr+"://"+net.JoinHostPort(ip, strconv.Itoa(int(p.Port))),
+				pfx+"_PROTO="+pr, pfx+"_PORT="+strconv.Itoa(int(p.Port)), pfx+"_ADDR="+ip)
+		}
+	}
+	return out
 }
 
 func (r *podRun) addrs() map[int32]netip.AddrPort {

@@ -181,12 +181,27 @@ func (pr *Provider) runCommand(ctx context.Context, req *arm.Request, rec *arm.R
 	go func() {
 		defer pr.wg.Done()
 		defer close(run.done)
-		run.result, run.err = c.RunCommand(pr.ctx, run.id, body.Command, files)
+		run.result, run.err = c.RunCommand(pr.ctx, run.id, body.Command, files, pr.commandEnv(pr.ctx, st)...)
 	}()
 	h := http.Header{}
 	h.Set("Location", req.BaseURL+rec.Resource.ID+"/"+CommandResultsPath+"/"+run.id+"?api-version="+req.APIVersion)
 	h.Set("Retry-After", "1")
 	return &arm.Response{Status: http.StatusAccepted, Header: h}, nil
+}
+
+// commandEnv is the fabric vantage of the node a command pod runs on
+// (the first node), so a command's curl connects from inside the
+// cluster's network; nothing without HostEnv or nodes.
+func (pr *Provider) commandEnv(ctx context.Context, st internalState) []string {
+	if pr.HostEnv == nil || len(st.Nodes) == 0 || st.Nodes[0].VMID == "" {
+		return nil
+	}
+	env, err := pr.HostEnv(ctx, st.Nodes[0].VMID)
+	if err != nil {
+		pr.Log.Warn("run command: node environment", "node", st.Nodes[0].Name, "err", err)
+		return nil
+	}
+	return env
 }
 
 // unzipContext reads the base64 zip of attached files.

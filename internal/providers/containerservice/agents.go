@@ -72,7 +72,7 @@ func (e *env) startAgents(c *kube.Cluster) error {
 		return out
 	}
 	ctx := context.WithoutCancel(e.ctx)
-	na, err := nodeagent.Start(ctx, nodeagent.Config{Kube: c.RESTConfig(), ARM: pr.ARM, Nodes: naNodes,
+	na, err := nodeagent.Start(ctx, nodeagent.Config{Kube: c.RESTConfig(), ARM: pr.ARM, Nodes: naNodes, Env: pr.HostEnv,
 		Log: pr.Log.With("cluster", e.name, "component", "nodeagent")})
 	if err != nil {
 		return err

@@ -129,6 +129,9 @@ func (e *env) realise() error {
 	if err != nil {
 		return err
 	}
+	if err := e.ensureKubenetRoutes(nodes); err != nil {
+		return fmt.Errorf("kubenet routes: %w", err)
+	}
 	for _, n := range e.st.Nodes {
 		// Machines deallocated by a stop run again.
 		if _, err := e.pr.ARM.Post(e.ctx, n.VMID+"/start", computeAPI, nil, false); err != nil {
@@ -209,6 +212,9 @@ func (e *env) teardown() error {
 		}
 	}
 	if err := e.del(groupPath(InfraSubscription, e.infraRG()), groupsAPI); err != nil {
+		return err
+	}
+	if err := e.releaseKubenetRoutes(); err != nil {
 		return err
 	}
 	if e.nodeRG() != "" {

@@ -53,9 +53,10 @@ func (e *env) ensureNodes() ([]kube.Node, error) {
 							"subnet": map[string]any{"id": subnet}, "privateIPAllocationMethod": "Dynamic"}})
 					}
 				}
+				// Kubenet nodes forward their pods' traffic (kubenet.go).
 				nic, err := e.put(nicID, networkAPI, map[string]any{"location": e.region,
 					"tags":       map[string]string{"aks-managed-poolName": p.Name},
-					"properties": map[string]any{"ipConfigurations": configs}})
+					"properties": map[string]any{"ipConfigurations": configs, "enableIPForwarding": e.kubenet()}})
 				if err != nil {
 					return nil, err
 				}

@@ -33,6 +33,9 @@ type Provider struct {
 	ARM  ARMClient
 	Kube Runtime
 	Log  *slog.Logger
+	// HostEnv, when set, is the environment of a process on a node VM
+	// (its fabric vantage): pods running host processes get it.
+	HostEnv func(ctx context.Context, vmID string) ([]string, error)
 	// Workers is how many clusters are reconciled at once (default 4).
 	Workers int
 

@@ -7,7 +7,13 @@
 //     host's port is served by a real loopback listener:
 //     "{vm id}/providers/Privlink.Fabric/listeners/tcp-8080" with
 //     {"protocol": "Tcp", "port": 8080, "target": "127.0.0.1:18080"}.
-//     `privlink vm expose` writes them; the fabric reads them.
+//     `privlink vm expose` writes them; the fabric reads them. A listener
+//     may name one address ("tcp-10.224.0.35-80" with "address":
+//     "10.224.0.35"): one of the host's own private addresses (a pod
+//     address on an AKS node's NIC) answers only there; any other address
+//     is host-local, like a kube-proxy rule: only connections the host
+//     itself opens to address:port reach it (ClusterIPs, overlay pod
+//     addresses on the cluster's nodes).
 //   - POST /providers/Privlink.Fabric/environment {"from": vantage}: the
 //     environment variables that make proxy-aware programs run "from" a
 //     vantage host (`privlink env --from`, `privlink vm shell`).
@@ -46,6 +52,8 @@ type ListenerProperties struct {
 	Protocol string `json:"protocol"`
 	Port     int    `json:"port"`
 	Target   string `json:"target"`
+	// Address limits the listener to one address (see the package doc).
+	Address string `json:"address,omitempty"`
 }
 
 // Provider implements arm.Provider. The functions are supplied by the
@@ -99,11 +107,17 @@ func (pr Provider) Register(p *arm.Platform) error {
 	return nil
 }
 
-var listenerNameRE = regexp.MustCompile(`^(?i)(tcp|udp)-([0-9]{1,5})$`)
+var listenerNameRE = regexp.MustCompile(`^(?i)(tcp|udp)-(?:([0-9a-f.:]+)-)?([0-9]{1,5})$`)
 
 // ListenerName is the resource name of a listener: "tcp-8080".
 func ListenerName(protocol string, port int) string {
 	return strings.ToLower(protocol) + "-" + strconv.Itoa(port)
+}
+
+// AddressListenerName is the resource name of a listener on one address:
+// "tcp-10.224.0.35-80".
+func AddressListenerName(protocol string, addr netip.Addr, port int) string {
+	return strings.ToLower(protocol) + "-" + addr.String() + "-" + strconv.Itoa(port)
 }
 
 func listenerSpec() *arm.TypeSpec {
@@ -115,7 +129,7 @@ func listenerSpec() *arm.TypeSpec {
 		ValidateName: func(name string) error {
 			if !listenerNameRE.MatchString(name) {
 				return arm.BadRequest("InvalidResourceName",
-					"The listener name '%s' is invalid. It must be '<protocol>-<port>', e.g. 'tcp-8080'.", name)
+					"The listener name '%s' is invalid. It must be '<protocol>-<port>' or '<protocol>-<address>-<port>', e.g. 'tcp-8080' or 'tcp-10.224.0.35-80'.", name)
 			}
 			return nil
 		},
@@ -126,14 +140,14 @@ func listenerSpec() *arm.TypeSpec {
 func putListener(ctx context.Context, op *arm.PutOp) error {
 	if !isHostScope(op.ID.Scope) {
 		return arm.BadRequest("InvalidScope",
-			"Listeners can only be declared on a host: a virtual machine ('.../providers/Microsoft.Compute/virtualMachines/{name}'); got scope '%s'.", op.ID.Scope)
+			"Listeners can only be declared on a host: a virtual machine ('.../providers/Microsoft.Compute/virtualMachines/{name}') or an on-premises host ('.../providers/Privlink.OnPrem/sites/{site}/hosts/{name}'); got scope '%s'.", op.ID.Scope)
 	}
 	var in ListenerProperties
 	if err := op.Body.DecodeProperties(&in); err != nil {
 		return err
 	}
 	m := listenerNameRE.FindStringSubmatch(op.ID.Name())
-	namePort, _ := strconv.Atoi(m[2])
+	namePort, _ := strconv.Atoi(m[3])
 	proto, ok := canonicalProtocol(in.Protocol, m[1])
 	if !ok {
 		return arm.InvalidParameter("The value '%s' of property 'protocol' is invalid. Allowed values: Tcp, Udp.", in.Protocol)
@@ -156,7 +170,20 @@ func putListener(ctx context.Context, op *arm.PutOp) error {
 	if err != nil {
 		return arm.InvalidParameter("The value '%s' of property 'target' is invalid: %s.", in.Target, strings.TrimPrefix(err.Error(), fmt.Sprintf("target %q: ", in.Target)))
 	}
-	return op.Body.SetProperties(ListenerProperties{Protocol: proto, Port: in.Port, Target: target})
+	addr := ""
+	if in.Address != "" || m[2] != "" {
+		a, err := netip.ParseAddr(in.Address)
+		if err != nil || a.Zone() != "" {
+			return arm.InvalidParameter("The value '%s' of property 'address' is invalid. It must be an IPv4 or IPv6 address.", in.Address)
+		}
+		na, nerr := netip.ParseAddr(m[2])
+		if nerr != nil || na != a.Unmap() {
+			return arm.BadRequest("InvalidRequestContent",
+				"The address '%s' does not match the listener name '%s'.", in.Address, op.ID.Name())
+		}
+		addr = a.Unmap().String()
+	}
+	return op.Body.SetProperties(ListenerProperties{Protocol: proto, Port: in.Port, Target: target, Address: addr})
 }
 
 // isHostScope reports whether scope is the ID of a resource that stands
@@ -166,7 +193,8 @@ func isHostScope(scope string) bool {
 	if err != nil || id.IsCollection() {
 		return false
 	}
-	return strings.EqualFold(id.Type(), "Microsoft.Compute/virtualMachines")
+	return strings.EqualFold(id.Type(), "Microsoft.Compute/virtualMachines") ||
+		strings.EqualFold(id.Type(), "Privlink.OnPrem/sites/hosts")
 }
 
 func canonicalProtocol(v, fromName string) (string, bool) {

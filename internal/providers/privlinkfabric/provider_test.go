@@ -64,6 +64,11 @@ func TestListeners(t *testing.T) {
 		{"http-80", `{"properties":{"target":"127.0.0.1:1"}}`, 400, "InvalidResourceName", "<protocol>-<port>"},
 		{"tcp-70000", `{"properties":{"target":"127.0.0.1:1"}}`, 400, "InvalidParameter", "between 1 and 65535"},
 		{"tcp-448", `{"properties":"x"}`, 400, "", ""},
+		{"tcp-10.224.0.35-80", `{"properties":{"address":"10.224.0.35","target":"127.0.0.1:1"}}`, 201, "", ""},
+		{"tcp-10.224.0.36-80", `{"properties":{"target":"127.0.0.1:1"}}`, 400, "InvalidParameter", "property 'address' is invalid"},
+		{"tcp-10.224.0.37-80", `{"properties":{"address":"10.224.0.38","target":"127.0.0.1:1"}}`, 400, "InvalidRequestContent", "does not match the listener name"},
+		{"tcp-81", `{"properties":{"address":"10.224.0.38","target":"127.0.0.1:1"}}`, 400, "InvalidRequestContent", "does not match the listener name"},
+		{"tcp-10.224.0.39-70000", `{"properties":{"address":"10.224.0.39","target":"127.0.0.1:1"}}`, 400, "InvalidParameter", "between 1 and 65535"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -85,7 +90,7 @@ func TestListeners(t *testing.T) {
 		t.Errorf("get udp-53: %d %s", r.Status, r.Body)
 	}
 	r = s.Do(http.MethodGet, strings.TrimSuffix(base, "/"), privlinkfabric.APIVersion, nil)
-	if vals, _ := r.JSON()["value"].([]any); r.Status != 200 || len(vals) != 2 {
+	if vals, _ := r.JSON()["value"].([]any); r.Status != 200 || len(vals) != 3 {
 		t.Errorf("list: %d %s", r.Status, r.Body)
 	}
 	// Not on a host.

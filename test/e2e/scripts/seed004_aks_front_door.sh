@@ -115,6 +115,9 @@ echo "== through Front Door to the pod"
 az vm run-command invoke -g $rg -n client --command-id RunShellScript \
   --scripts "curl -s http://$host/ | grep -o 'super-api-[a-z0-9]*-[a-z0-9]*' | head -1 | sed 's/-[a-z0-9]*-[a-z0-9]*$/-<pod>/'" --query "value[0].message" -o tsv
 
+echo "== inside the cluster: a pod's address and the Service's ClusterIP"
+az aks command invoke -n aks-demo -g $rg --command "ip=\$(kubectl get pods -l app=super-api -o jsonpath='{.items[0].status.podIP}'); cip=\$(kubectl get service super-api -o jsonpath='{.spec.clusterIP}'); echo pod \$(curl -s -o /dev/null -w '%{http_code}' http://\$ip:8080/); echo clusterIP \$(curl -s -o /dev/null -w '%{http_code}' http://\$cip/)" | tail -n +2
+
 echo "== deleting the Service removes the private link service"
 az aks command invoke -n aks-demo -g $rg --command "kubectl delete service super-api" | tail -n +2
 for i in $(seq 1 100); do
