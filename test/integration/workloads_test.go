@@ -254,6 +254,49 @@ func TestWorkloadsSeed004(t *testing.T) {
 		return err == nil && strings.HasPrefix(b, "super-api-")
 	})
 
+	// Proxy protocol on (azure-pls-proxy-protocol): a private endpoint's
+	// request reaches the pod with a PROXY v2 header naming the link
+	// service's NAT address and the endpoint's LinkID.
+	cur, err = kcs.CoreV1().Services("default").Get(ctx, "super-api", metav1.GetOptions{})
+	must(err)
+	cur.Annotations["service.beta.kubernetes.io/azure-pls-proxy-protocol"] = "true"
+	_, err = kcs.CoreV1().Services("default").Update(ctx, cur, metav1.UpdateOptions{})
+	must(err)
+	waitUntil(t, time.Minute, "myPLS with proxy protocol", func() bool {
+		p, err := net.NewPrivateLinkServicesClient().Get(ctx, nrg, "myPLS", nil)
+		return err == nil && p.Properties.EnableProxyProtocol != nil && *p.Properties.EnableProxyProtocol
+	})
+	pep, err := net.NewPrivateEndpointsClient().BeginCreateOrUpdate(ctx, nrg, "to-super-api", armnetwork.PrivateEndpoint{
+		Location: to(region),
+		Properties: &armnetwork.PrivateEndpointProperties{
+			Subnet: &armnetwork.Subnet{ID: sn.ID},
+			PrivateLinkServiceConnections: []*armnetwork.PrivateLinkServiceConnection{{
+				Name: to("to-super-api"), Properties: &armnetwork.PrivateLinkServiceConnectionProperties{PrivateLinkServiceID: pls.ID}}},
+		},
+	}, nil)
+	must(err)
+	pe, err := pep.PollUntilDone(ctx, nil)
+	must(err)
+	peNIC := deref(pe.Properties.NetworkInterfaces[0].ID)
+	nic, err := net.NewInterfacesClient().Get(ctx, nrg, peNIC[strings.LastIndex(peNIC, "/")+1:], nil)
+	must(err)
+	peIP := deref(nic.Properties.IPConfigurations[0].Properties.PrivateIPAddress)
+	waitUntil(t, time.Minute, "a pod's answer through the private endpoint "+peIP, func() bool {
+		b, err := get(hc, "http://"+peIP+"/via-pe")
+		body = b
+		return err == nil && strings.Contains(b, "request: GET /via-pe")
+	})
+	// The header names the consumer (the VM) and the endpoint, and
+	// carries the endpoint's LinkID.
+	if !strings.Contains(body, "client: 10.225.1.4:") || !strings.Contains(body, "proxy protocol: v2 10.225.1.4:") ||
+		!strings.Contains(body, " -> "+peIP+":80 linkID ") {
+		t.Fatalf("answer through the private endpoint with proxy protocol on:\n%s", body)
+	}
+	pd, err := net.NewPrivateEndpointsClient().BeginDelete(ctx, nrg, "to-super-api", nil)
+	must(err)
+	_, err = pd.PollUntilDone(ctx, nil)
+	must(err)
+
 	// Deleting the Service removes the link service and the load balancer.
 	must(kcs.CoreV1().Services("default").Delete(ctx, "super-api", metav1.DeleteOptions{}))
 	waitUntil(t, time.Minute, "myPLS and kubernetes-internal deleted", func() bool {

@@ -27,7 +27,9 @@
 //     a real 127.0.0.1 port for each TCP containerPort, in the spirit of
 //     agnhost netexec: HTTP requests get 200 text/plain with the pod's
 //     name, namespace, container, image, node, pod address and the request
-//     as seen (method, URI, protocol, host, headers, client address);
+//     as seen (method, URI, protocol, host, headers, client address, and
+//     a PROXY protocol v1/v2 header when one precedes the request: its
+//     source, destination and Azure LinkID TLV);
 //     /hostname, /clientip, /echo?msg= and /healthz answer like netexec;
 //     anything that is not HTTP is echoed back byte for byte. The pod
 //     annotation privlink.io/command (first container) or

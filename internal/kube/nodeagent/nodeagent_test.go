@@ -3,7 +3,9 @@ package nodeagent
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"strconv"
@@ -18,6 +20,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+
+	proxyproto "github.com/pires/go-proxyproto"
 )
 
 func start(t *testing.T) (*Agent, *fakeARM, kubernetes.Interface) {
@@ -310,5 +314,46 @@ func TestUnschedulable(t *testing.T) {
 	})
 	if p, err := cs.CoreV1().Pods(ns).Get(ctx, "command-x", metav1.GetOptions{}); err != nil || p.Spec.NodeName != "" || p.Status.Phase != corev1.PodPending {
 		t.Fatalf("privlink's command pod was touched: node %q phase %s (%v)", p.Spec.NodeName, p.Status.Phase, err)
+	}
+}
+
+// TestEchoProxyProtocol: behind a link service with proxy protocol on, the
+// echo server reads the PROXY v2 header and reports its source and the
+// endpoint's LinkID instead of echoing the header back.
+func TestEchoProxyProtocol(t *testing.T) {
+	l, addr, err := listenLoopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	s := &echoServer{pod: "p", namespace: "ns", container: "c", image: "i", node: "n", podIP: "10.244.0.2", port: 8080}
+	go s.serve(l)
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	h := &proxyproto.Header{Version: 2, Command: proxyproto.PROXY, TransportProtocol: proxyproto.TCPv4,
+		SourceAddr:      &net.TCPAddr{IP: net.ParseIP("10.224.10.10"), Port: 40000},
+		DestinationAddr: &net.TCPAddr{IP: net.ParseIP("10.224.0.100"), Port: 80}}
+	if err := h.SetTLVs([]proxyproto.TLV{{Type: azureTLV, Value: []byte{0x01, 42, 0, 0, 0}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.WriteTo(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	body := string(b)
+	if !strings.Contains(body, "client: 10.224.10.10:40000\n") ||
+		!strings.Contains(body, "proxy protocol: v2 10.224.10.10:40000 -> 10.224.0.100:80 linkID 42\n") {
+		t.Fatalf("answer:\n%s", body)
 	}
 }
