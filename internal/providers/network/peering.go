@@ -223,6 +223,22 @@ func putPeering(ctx context.Context, op *arm.PutOp) error {
 	if err := checkAlreadyPeered(ctx, op.Tx, id, remote, local, remoteSpace); err != nil {
 		return err
 	}
+	if boolOr(in.UseRemoteGateways, false) {
+		if has, err := hasGateway(ctx, op.Tx, localID); err != nil {
+			return err
+		} else if has {
+			return arm.BadRequest("UseRemoteGatewaysNotAllowedWithLocalGateway",
+				"Peering %s cannot have UseRemoteGateways flag set to true because virtual network %s has a gateway.", id, local.Resource.ID)
+		}
+		if in.DoNotVerifyRemoteGateways == nil || !*in.DoNotVerifyRemoteGateways {
+			if has, err := hasGateway(ctx, op.Tx, remoteID); err != nil {
+				return err
+			} else if !has {
+				return arm.BadRequest("RemoteVnetHasNoGateways",
+					"Peering %s cannot have UseRemoteGateway flag set to true because remote virtual network %s referenced by the peering does not have any gateways.", id, remoteName)
+			}
+		}
+	}
 	out := PeeringProperties{
 		AllowVirtualNetworkAccess:        boolOr(in.AllowVirtualNetworkAccess, true),
 		AllowForwardedTraffic:            boolOr(in.AllowForwardedTraffic, false),
@@ -421,4 +437,19 @@ func renderPeering(ctx context.Context, op *arm.RenderOp) error {
 	}
 	op.Resource.SetPropertiesMap(m)
 	return nil
+}
+
+// hasGateway reports whether a VNet's GatewaySubnet holds a virtual
+// network gateway's IP configuration.
+func hasGateway(ctx context.Context, t *arm.Txn, vnet arm.ID) (bool, error) {
+	refs, err := t.RefsTo(ctx, vnet.Child("subnets", "GatewaySubnet").String())
+	if err != nil {
+		return false, err
+	}
+	for _, r := range refs {
+		if r.Kind == kindIPConfiguration && strings.Contains(strings.ToLower(r.Source), "/providers/microsoft.network/virtualnetworkgateways/") {
+			return true, nil
+		}
+	}
+	return false, nil
 }

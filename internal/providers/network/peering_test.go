@@ -92,7 +92,15 @@ func TestPeeringLifecycleSDK(t *testing.T) {
 	if r.ErrorCode() != "InvalidRequestFormat" {
 		t.Fatalf("no remote: %s", r.Body)
 	}
-	for _, name := range []string{"a-to-c", "a-to-a", "a-to-b-again", "a-to-nowhere", "empty"} {
+	// useRemoteGateways needs a gateway on the remote side (unless told
+	// not to verify it).
+	e.createVNet(t, "rg1", "D", []string{"10.5.0.0/16"})
+	r = e.s.Do(http.MethodPut, a+"/virtualNetworkPeerings/gw", netAPI,
+		`{"properties":{"remoteVirtualNetwork":{"id":"`+vnetID("rg1", "D")+`"},"useRemoteGateways":true}}`)
+	if r.ErrorCode() != "RemoteVnetHasNoGateways" || !strings.Contains(r.ErrorMessage(), "does not have any gateways") {
+		t.Fatalf("useRemoteGateways without a remote gateway: %d %s", r.Status, r.Body)
+	}
+	for _, name := range []string{"a-to-c", "a-to-a", "a-to-b-again", "a-to-nowhere", "empty", "gw"} {
 		_, err := e.peerings.Get(ctx, "rg1", "A", name, nil)
 		wantCode(t, err, "NotFound")
 	}
