@@ -120,7 +120,7 @@ func (c *answerCache) get(vnetID string, q mdns.Question) (Answer, bool) {
 // put stores a computed answer when it is final: not handed to custom DNS
 // servers, and a definite NOERROR or NXDOMAIN.
 func (c *answerCache) put(vnetID string, q mdns.Question, a Answer) {
-	if len(a.ForwardTo) > 0 || (a.Rcode != mdns.RcodeSuccess && a.Rcode != mdns.RcodeNameError) {
+	if len(a.ForwardTo) > 0 || a.External || (a.Rcode != mdns.RcodeSuccess && a.Rcode != mdns.RcodeNameError) {
 		return
 	}
 	if c.n.Add(1) > maxCacheEntries {

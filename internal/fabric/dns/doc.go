@@ -25,6 +25,52 @@
 // Every Answer explains itself (Steps) and lists what makes a lookup fail
 // (Blocks of kind "DNS"), for `privlink network dns query` and the proxies.
 //
+// Hybrid DNS (hybrid.go): DNS Private Resolver, forwarding rulesets and
+// on-premises DNS servers. A query may cross several DNS servers; every
+// hop between two of them is a UDP flow to the target's port that the path
+// evaluator decides (NSGs, routes, peerings, gateways), so a failure names
+// the setting that blocks it:
+//
+//   - forwarding rulesets linked to a VNet apply first, to every name of
+//     the CNAME chain Azure DNS resolves for that VNet: the enabled rule
+//     whose domain is the longest suffix of the name forwards it to its
+//     targets, in order, from the ruleset's first outbound endpoint (a
+//     rule for "." matches every name; disabled rules are skipped and
+//     named in the steps); the first target that answers gives the answer,
+//     unreachable ones SERVFAIL with a block naming why;
+//   - a query reaching a resolver's inbound endpoint (a rule target, a
+//     VNet's custom DNS server, an on-premises conditional forwarder) is
+//     answered in process with the Azure-provided DNS of the resolver's
+//     VNet, its linked rulesets first;
+//   - an on-premises host (fabric.KindOnPrem, or any host with
+//     Host.DNSServers) asks its DNS servers (its site's DNS server by
+//     default); a site's DNS server sends names under its longest matching
+//     conditional forwarder to the forwarder's targets from Site.DNSHost,
+//     and answers other names from public DNS, following the CNAME chain
+//     there;
+//   - a target that is a VM with a declared port 53 is a real listener:
+//     Server asks it (Answer.External, not cached); the pure functions do
+//     not send real queries and say so.
+//
+// Choices where Azure is silent:
+//
+//   - A forwarded answer is final: the CNAMEs it holds are not chased
+//     again by the forwarding server.
+//   - An on-premises DNS server that answers from public DNS follows the
+//     public CNAME chain in public DNS, without consulting its conditional
+//     forwarders again: a forwarder for a privatelink zone alone is never
+//     used for a public name (the classic mistake; the step says so and
+//     names the public zone to forward instead).
+//   - The on-premises LAN is flat: a site's hosts reach the site's DNS
+//     server without path evaluation; flows leaving the site are evaluated.
+//   - A query that comes back to a server already on its path (an inbound
+//     endpoint whose VNet is linked to a ruleset forwarding to it, a site
+//     whose forwarder points at a resolver forwarding back) is SERVFAIL
+//     "forwarding loop"; at most 8 servers are crossed.
+//   - Answers of in-process chains are cached with the snapshot like other
+//     pure answers; a chain's reachability through a load balancer follows
+//     the health the evaluator had when the answer was computed.
+//
 // Choices where Azure is silent or where we could not confirm:
 //
 //   - Names that are not valid domain names (a label longer than 63

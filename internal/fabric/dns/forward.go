@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	mdns "github.com/miekg/dns"
@@ -32,8 +33,17 @@ func (s *Server) forward(ctx context.Context, snap *fabric.Snapshot, v View, src
 		return servfail(vnet.ID, "no path evaluator is configured: the custom DNS servers cannot be reached (SERVFAIL)")
 	}
 	var failures []fabric.Block
+	c := s.chain(ctx, snap, req, inProcess)
 	for _, ip := range a.ForwardTo {
 		verdict := s.eval(snap, fabric.Query{Source: src.ID, Dest: ip, Protocol: proto, Port: 53})
+		// A resolver inbound endpoint or an emulated on-premises DNS
+		// server answers in process.
+		if b, ok := c.fabricServer(netip.AddrPortFrom(ip, 53), verdict, req.Question[0].Name, req.Question[0].Qtype); ok {
+			b.Steps = append(append(slices.Clone(a.Steps),
+				fmt.Sprintf("custom DNS server %s of vnet %s is answered by the fabric", ip, vnet.Name)), b.Steps...)
+			b.ForwardTo = a.ForwardTo
+			return reply(req, b), b
+		}
 		if !verdict.Allowed() {
 			reason := fmt.Sprintf("custom DNS server %s is not reachable from %s over %s/53: %s",
 				ip, src.Name, strings.ToLower(string(proto)), verdictReasons(verdict))
@@ -152,7 +162,7 @@ func withoutHop(opts []mdns.EDNS0) []mdns.EDNS0 {
 // vantageHost returns a running host of a VNet (lowest ID), or nil.
 func vantageHost(snap *fabric.Snapshot, vnet *fabric.VNet) *fabric.Host {
 	for _, h := range sortedHosts(snap) {
-		if !h.Running || h.Kind == fabric.KindInternet {
+		if !h.Running || h.Kind == fabric.KindInternet || h.Kind == fabric.KindDNSResolver {
 			continue
 		}
 		if c := h.PrimaryIPConfig(); c != nil && c.Subnet != nil && c.Subnet.VNet != nil && c.Subnet.VNet.ID == vnet.ID {

@@ -34,6 +34,12 @@ type View struct {
 	// custom DNS servers are not used (a custom DNS server that is
 	// 168.63.129.16, or `dig @168.63.129.16`).
 	Direct bool
+	// Resolver is set when the query reached an inbound endpoint of this
+	// DNS private resolver (VNet is the resolver's): explanations name it.
+	Resolver *fabric.DNSResolver
+	// NoRulesets: the forwarding rulesets linked to the VNet are not
+	// applied (a query an outbound endpoint sends to 168.63.129.16).
+	NoRulesets bool
 }
 
 // Answer is what Azure DNS answers, with the explanation.
@@ -57,6 +63,11 @@ type Answer struct {
 	// ForwardTo is set when the VNet uses custom DNS servers: the query
 	// is theirs to answer (Server forwards it), in this order.
 	ForwardTo []netip.Addr
+	// External is set when a real DNS listener took part in the answer
+	// (a forwarding rule or conditional forwarder whose target is a VM
+	// with a declared port 53): the answer is not a function of the
+	// snapshot alone and is not cached.
+	External bool
 }
 
 // Addrs returns the addresses of the A and AAAA records of the answer.
@@ -101,9 +112,16 @@ func HostView(s *fabric.Snapshot, hostID string) (View, error) {
 	return View{VNet: c.Subnet.VNet, Host: h}, nil
 }
 
-// Resolve answers a query as Azure DNS would answer the given vantage host
-// (its primary NIC's VNet; the internet vantage sees public DNS only).
+// Resolve answers a query as the given vantage host gets it: Azure DNS of
+// its primary NIC's VNet (the internet vantage sees public DNS only), or,
+// for a host with its own DNS servers (an on-premises host: its site's
+// DNS server), those servers, reached as the path evaluator decides.
+// Targets that are real loopback listeners are not asked (Server.Exchange
+// asks them).
 func Resolve(s *fabric.Snapshot, hostID string, name string, qtype uint16) Answer {
+	if h := s.Hosts[strings.ToLower(hostID)]; h != nil && OwnServers(h) {
+		return newChain(s, nil, nil).host(h, name, qtype)
+	}
 	v, err := HostView(s, hostID)
 	if err != nil {
 		a := Answer{Name: mdns.Fqdn(strings.ToLower(name)), Qtype: qtype, Rcode: mdns.RcodeServerFailure}
@@ -113,10 +131,18 @@ func Resolve(s *fabric.Snapshot, hostID string, name string, qtype uint16) Answe
 	return ResolveFrom(s, v, name, qtype)
 }
 
-// ResolveFrom answers a query for a view.
+// ResolveFrom answers a query for a view. Forwarding rules of the
+// rulesets linked to the view's VNet are applied first; their targets are
+// reached as path.Evaluate decides (real listeners are not asked).
 func ResolveFrom(s *fabric.Snapshot, v View, name string, qtype uint16) Answer {
+	return newChain(s, nil, nil).azure(v, name, qtype)
+}
+
+// azure answers a query as Azure-provided DNS for a view, within a chain.
+func (c *chain) azure(v View, name string, qtype uint16) Answer {
+	s := c.s
 	n, err := canonical(name)
-	r := &resolver{s: s, v: v, a: Answer{Name: n + ".", Qtype: qtype}}
+	r := &resolver{s: s, v: v, a: Answer{Name: n + ".", Qtype: qtype}, c: c}
 	if n == "" {
 		r.a.Name = "."
 	}
@@ -178,6 +204,8 @@ type resolver struct {
 	s *fabric.Snapshot
 	v View
 	a Answer
+	// c is the chain of DNS servers the query is in (forwarding rules).
+	c *chain
 	// hints are blocks reported only when the lookup fails (an unlinked
 	// zone that would have answered, for instance).
 	hints []fabric.Block
@@ -252,6 +280,11 @@ func (r *resolver) resolved() bool {
 
 // lookup answers one name of the chain in the view.
 func (r *resolver) lookup(name string) result {
+	if r.v.VNet != nil && !r.v.NoRulesets && r.c != nil && len(r.s.Rulesets) > 0 {
+		if res, ok := r.forwardRule(name); ok {
+			return res
+		}
+	}
 	if r.v.VNet != nil {
 		if res, ok := r.internal(name); ok {
 			return res
@@ -294,7 +327,7 @@ func (r *resolver) internal(name string) (result, bool) {
 	var found *fabric.Host
 	var elsewhere []*fabric.Host
 	for _, h := range sortedHosts(r.s) {
-		if !strings.EqualFold(computerName(h), label) {
+		if h.Kind == fabric.KindDNSResolver || !strings.EqualFold(computerName(h), label) {
 			continue
 		}
 		c := h.PrimaryIPConfig()
@@ -404,10 +437,14 @@ func (r *resolver) private(name string) (result, bool) {
 	}
 	if link == nil {
 		if z := r.unlinkedZone(name); z != nil {
-			reason := fmt.Sprintf("zone %s is not linked to vnet %s", z.Name, vnet.Name)
+			of := ""
+			if r.v.Resolver != nil {
+				of = " of resolver " + r.v.Resolver.Name
+			}
+			reason := fmt.Sprintf("zone %s is not linked to vnet %s%s", z.Name, vnet.Name, of)
 			r.step("%s: %s; public DNS answers", name, reason)
 			r.hints = append(r.hints, fabric.Block{Kind: BlockKind, ResourceID: z.ID,
-				Reason: fmt.Sprintf("private DNS zone %s is not linked to vnet %s", z.Name, vnet.Name)})
+				Reason: fmt.Sprintf("private DNS zone %s is not linked to vnet %s%s", z.Name, vnet.Name, of)})
 		}
 		return result{}, false
 	}

@@ -326,7 +326,7 @@ func (s *Server) listenerReply(snap *fabric.Snapshot, vnetID string, proto fabri
 	}
 	resp, a = s.answer(s.ctx, snap, View{VNet: vnet}, nil, req, proto, false)
 	c.put(vnetID, req.Question[0], a)
-	return nil, resp, a, len(a.ForwardTo) == 0
+	return nil, resp, a, len(a.ForwardTo) == 0 && !a.External
 }
 
 // Exchange answers a DNS message as the given vantage host would get it
@@ -352,7 +352,10 @@ func (s *Server) Exchange(ctx context.Context, hostID string, msg *mdns.Msg) (*m
 	if err != nil {
 		return nil, Answer{}, err
 	}
-	v, err := HostView(snap, h.ID)
+	var v View
+	if !OwnServers(h) {
+		v, err = HostView(snap, h.ID)
+	}
 	if err != nil {
 		a := Answer{Rcode: mdns.RcodeServerFailure}
 		a.fail(h.ResourceID, err.Error())
@@ -427,11 +430,32 @@ func (s *Server) answer(ctx context.Context, snap *fabric.Snapshot, v View, src 
 		return reply(req, a), a
 	}
 	q := req.Question[0]
-	a = ResolveFrom(snap, v, q.Name, q.Qtype)
+	c := s.chain(ctx, snap, req, inProcess)
+	if src != nil && OwnServers(src) {
+		a = c.host(src, q.Name, q.Qtype)
+		return reply(req, a), a
+	}
+	a = c.azure(v, q.Name, q.Qtype)
 	if len(a.ForwardTo) == 0 {
 		return reply(req, a), a
 	}
 	return s.forward(ctx, snap, v, src, req, proto, inProcess, a)
+}
+
+// chain starts the in-process chain of DNS servers for one request: the
+// injected evaluator decides every hop, real listeners are asked over the
+// request's protocol with its forwarding hop count.
+func (s *Server) chain(ctx context.Context, snap *fabric.Snapshot, req *mdns.Msg, inProcess bool) *chain {
+	var eval Evaluator
+	if s.eval != nil {
+		eval = s.eval
+	}
+	ex := func(addr string, proto fabric.Protocol, name string, qtype uint16) (*mdns.Msg, string, error) {
+		m := req.Copy()
+		m.Question = []mdns.Question{{Name: mdns.Fqdn(name), Qtype: qtype, Qclass: mdns.ClassINET}}
+		return s.exchangeUpstream(ctx, m, addr, proto, inProcess)
+	}
+	return newChain(snap, eval, ex)
 }
 
 // reply builds the reply message of an answer.

@@ -13,10 +13,15 @@
 //     Connected peering (whose remote VNet exists) → VNetPeering;
 //     0.0.0.0/0 → Internet (::/0 too when the VNet has IPv6 space);
 //     10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10 → None;
-//   - user routes of the subnet's route table.
+//   - user routes of the subnet's route table;
+//   - routes learned over gateway connections (gateway.go): the prefixes
+//     of on-premises sites whose VPN connection or ExpressRoute circuit to
+//     the VNet's gateway is up → VirtualNetworkGateway, also in spokes
+//     that use the hub's gateway (useRemoteGateways / allowGatewayTransit),
+//     unless the route table disables BGP route propagation.
 //
-// The longest prefix wins; on a tie a user route beats a system route
-// (there are no gateway/BGP routes yet), and among system routes VnetLocal
+// The longest prefix wins; on a tie a user route beats a gateway route,
+// which beats a system route, and among system routes VnetLocal
 // beats VNetPeering beats the defaults. Routes naming a service tag match
 // only public destinations, through ServiceTagPrefixes (nil: they match
 // nothing). A peering's remote space is its recorded remoteAddressSpace,
@@ -35,8 +40,9 @@
 // NIC's NSGs inbound and outbound to the forwarded packet (addresses
 // unchanged), requires its VM to run and its NIC to have IP forwarding,
 // and routes again from the appliance's subnet, at most MaxApplianceHops
-// times ("routing loop"); None drops; VirtualNetworkGateway has no
-// gateway to reach yet.
+// times ("routing loop"); None drops; VirtualNetworkGateway crosses a
+// gateway connection to or from an on-premises site (hops
+// VirtualNetworkGateway, Connection, OnPremises; gateway.go).
 //
 // Crossing a peering from VNet A to B needs A's peering to allow virtual
 // network access and B's peering back to A to be Connected; a packet
@@ -62,7 +68,8 @@
 //     Connected peerings that allow virtual network access (Azure drops a
 //     peer from the tag when access is disabled), the prefixes of the user
 //     routes of its subnet's route table (as in Azure: a 0.0.0.0/0 UDR
-//     widens the tag to everything), and 168.63.129.16.
+//     widens the tag to everything), the prefixes of connected
+//     on-premises sites, and 168.63.129.16.
 //   - AzureLoadBalancer: 168.63.129.16.
 //   - Internet: addresses outside 10/8, 172.16/12, 192.168/16, 100.64/10,
 //     127/8, 169.254/16, 168.63.129.16 (and IPv6 loopback, ULA, link-local)

@@ -310,8 +310,7 @@ func (e *eval) forward(ipc *fabric.IPConfig) {
 			e.toInternet(cur, &r)
 			return
 		case "virtualnetworkgateway":
-			e.block(fabric.HostUnreachable, KindVirtualNetworkGateway, r.resourceID(sn.ID),
-				"%s sends %s to a virtual network gateway, but there is no virtual network gateway", r.describe(), dest)
+			e.toGateway(sn, &r, origSrc) // gateway.go
 			return
 		case "virtualappliance":
 			if appliances == MaxApplianceHops {
@@ -632,6 +631,14 @@ func (e *eval) publicDestination() {
 			e.hop(HopTypeDestination, "", dest)
 			e.deliver(ih, nil)
 			return
+		}
+		for _, site := range e.s.Sites {
+			if site.EdgeIP == dest {
+				e.hop(HopTypeDestination, "", dest)
+				e.block(fabric.HostUnreachable, KindNoHost, site.ID,
+					"%s is the edge of on-premises site %s: sites accept no inbound connections (no inbound NAT)", dest, site.Name)
+				return
+			}
 		}
 		e.block(fabric.HostUnreachable, KindNoHost, "", "no emulated host owns %s", dest)
 		return

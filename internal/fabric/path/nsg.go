@@ -62,6 +62,9 @@ func inVirtualNetworkTag(ipc *fabric.IPConfig, a netip.Addr) bool {
 				return true
 			}
 		}
+		if containsAddr(fabric.OnPremPrefixes(vnet), a) { // connected on-premises prefixes (gateway.go)
+			return true
+		}
 	}
 	if rt := ipc.Subnet.RouteTable; rt != nil {
 		for _, r := range rt.Routes {
@@ -95,6 +98,9 @@ func virtualNetworkTagPrefixes(ipc *fabric.IPConfig) []netip.Prefix {
 						add(p)
 					}
 				}
+			}
+			for _, p := range fabric.OnPremPrefixes(vnet) { // connected on-premises prefixes (gateway.go)
+				add(p)
 			}
 		}
 		if rt := ipc.Subnet.RouteTable; rt != nil {

@@ -1,6 +1,7 @@
 package path
 
 import (
+	"maps"
 	"net/netip"
 	"strings"
 
@@ -32,6 +33,7 @@ const (
 	rankPeering
 	rankVnetLocal
 	rankEndpoint // a private endpoint's /32 (privatelink.go)
+	rankBGP      // a route learned from a virtual network gateway (gateway.go)
 	rankUser
 )
 
@@ -47,6 +49,11 @@ type route struct {
 	// endpoint is the private endpoint's IP configuration of an
 	// InterfaceEndpoint route (its peering, if remote, in peering).
 	endpoint *fabric.IPConfig
+	// learned is the gateway route of a VirtualNetworkGateway route
+	// learned from a connection (gateway.go); bgpOff marks one the
+	// subnet's route table does not propagate.
+	learned *fabric.LearnedRoute
+	bgpOff  bool
 }
 
 func (r *route) better(than *route) bool {
@@ -181,7 +188,7 @@ func selectRoute(s *fabric.Snapshot, sn *fabric.Subnet, dest netip.Addr) (best r
 			}
 		}
 	}
-	return best, ok
+	return withLearned(s, sn, dest, best, ok) // gateway routes (gateway.go)
 }
 
 // EffectiveRoutes is the effective route table of an IP configuration's
@@ -206,6 +213,10 @@ func EffectiveRoutes(s *fabric.Snapshot, ipc *fabric.IPConfig) []EffectiveRoute 
 				overridden[ur.Prefix.Masked()] = true
 			}
 		}
+	}
+	userPrefixes := maps.Clone(overridden)
+	for _, e := range gatewayEffectiveRoutes(sn, disableBGP, nil) { // gateway routes override system ones (gateway.go)
+		overridden[netip.MustParsePrefix(e.AddressPrefix[0])] = true
 	}
 	state := func(p netip.Prefix) string {
 		if overridden[p.Masked()] {
@@ -251,6 +262,7 @@ func EffectiveRoutes(s *fabric.Snapshot, ipc *fabric.IPConfig) []EffectiveRoute 
 			out = append(out, system(p, HopNone))
 		}
 	}
+	out = append(out, gatewayEffectiveRoutes(sn, disableBGP, userPrefixes)...) // gateway.go
 	// Private endpoints' /32 routes (privatelink.go).
 	for _, er := range endpointRoutes(s, sn) {
 		r := system(er.prefix, HopInterfaceEndpoint)
