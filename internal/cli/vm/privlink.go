@@ -152,16 +152,19 @@ func shellCommand(r *core.Resource) *core.Command {
 				return nil, err
 			}
 			vars, _ := dig(res, "variables").(map[string]any)
-			return nil, runShell(c, vars)
+			return nil, RunShell(c, c.String("command"), vars)
 		},
 	}
 }
 
 // runShell runs $SHELL (or bash -c --command) with the variables added,
 // on the run's own streams.
-func runShell(c *core.Context, vars map[string]any) error {
+// RunShell runs $SHELL (or `bash -c command`) on the run's streams with
+// the vantage variables added (`privlink vm shell`, `az network bastion
+// ssh`); a non-zero exit becomes the run's exit status.
+func RunShell(c *core.Context, command string, vars map[string]any) error {
 	var cmd *exec.Cmd
-	if command := c.String("command"); command != "" {
+	if command != "" {
 		cmd = exec.CommandContext(c.Context(), "bash", "-c", command)
 	} else {
 		sh := c.Getenv("SHELL")
