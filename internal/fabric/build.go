@@ -170,8 +170,10 @@ type node struct {
 	rset     *recordSetNode
 	vm       *vmNode
 	listener *listenerNode
-	// names are published public DNS names (kindPublicNames).
-	names map[string]string
+	// names are published public DNS names (kindPublicNames), cnames
+	// published CNAMEs (FQDN -> target with the trailing dot).
+	names  map[string]string
+	cnames map[string]string
 
 	// ext and extValue: the extension that decoded a kindExtension node
 	// and what it decoded (extension.go).
@@ -817,8 +819,9 @@ func decodeVM(r *arm.Record, n *node) error {
 // publicNameTypes are the resource types whose internal state may publish
 // names in the emulated public DNS (lower case).
 var publicNameTypes = map[string]bool{
-	"microsoft.containerservice/managedclusters": true,
-	"microsoft.cdn/profiles/afdendpoints":        true,
+	"microsoft.containerservice/managedclusters":   true,
+	"microsoft.cdn/profiles/afdendpoints":          true,
+	"microsoft.hybridcompute/privlinkservicenames": true,
 }
 
 // PublicRecordsInternal is the part of a record's internal state (for the
@@ -828,6 +831,9 @@ var publicNameTypes = map[string]bool{
 // public IP.
 type PublicRecordsInternal struct {
 	PublicRecords map[string]string `json:"publicRecords,omitempty"`
+	// PublicCNAMEs: FQDN -> canonical name, e.g. Azure PaaS's public name
+	// -> its "privatelink." name (azure-behavior.md §6).
+	PublicCNAMEs map[string]string `json:"publicCNAMEs,omitempty"`
 }
 
 func decodePublicNames(r *arm.Record, n *node) error {
@@ -842,6 +848,12 @@ func decodePublicNames(r *arm.Record, n *node) error {
 		n.names = make(map[string]string, len(in.PublicRecords))
 		for k, v := range in.PublicRecords {
 			n.names[strings.ToLower(strings.TrimSuffix(k, "."))] = v
+		}
+	}
+	if len(in.PublicCNAMEs) > 0 {
+		n.cnames = make(map[string]string, len(in.PublicCNAMEs))
+		for k, v := range in.PublicCNAMEs {
+			n.cnames[strings.ToLower(strings.TrimSuffix(k, "."))] = strings.ToLower(strings.TrimSuffix(v, ".")) + "."
 		}
 	}
 	return nil
@@ -1051,6 +1063,12 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 				typ = "AAAA"
 			}
 			s.PublicRecords[fqdn] = append(s.PublicRecords[fqdn], Record{Type: typ, TTL: publicRecordTTL, Value: a.String()})
+		}
+		for _, fqdn := range slices.Sorted(maps.Keys(n.cnames)) {
+			// One CNAME per name (several publishers of one name: the first).
+			if !slices.ContainsFunc(s.PublicRecords[fqdn], func(r Record) bool { return r.Type == "CNAME" }) {
+				s.PublicRecords[fqdn] = append(s.PublicRecords[fqdn], Record{Type: "CNAME", TTL: publicRecordTTL, Value: n.cnames[fqdn]})
+			}
 		}
 	}
 

@@ -176,6 +176,7 @@ func (pv *plsProvider) putEndpoint(ctx context.Context, op *arm.PutOp) error {
 	}
 	target := strings.TrimSpace(c.Properties.PrivateLinkServiceID)
 	var plsID string
+	var bound *TargetBinding // a PaaS target (target.go)
 	switch {
 	case target == "":
 		return arm.BadRequest("PrivateLinkServiceIdMissing",
@@ -192,6 +193,11 @@ func (pv *plsProvider) putEndpoint(ctx context.Context, op *arm.PutOp) error {
 			return arm.BadRequest("PrivateLinkServiceNotFound",
 				"Private link service with alias %s could not be found.", target)
 		}
+	case targetOf(target) != nil:
+		if bound, err = bindTarget(ctx, t, peID, subnetID, target, targetOf(target), &c); err != nil {
+			return err
+		}
+		plsID = bound.PrivateLinkService
 	default:
 		if _, err := parseTyped(target, PLSType, "properties."+prop+"[0].properties.privateLinkServiceId"); err != nil {
 			return err
@@ -221,12 +227,19 @@ func (pv *plsProvider) putEndpoint(ctx context.Context, op *arm.PutOp) error {
 	// Rights, visibility and the initial state.
 	sub := op.ID.Subscription
 	authorized := true
+	action, owner := ApprovalAction, plsID
+	if bound != nil {
+		action, owner = bound.target.ApprovalAction, bound.id
+	}
 	if pv.platform.Authorizer != nil && op.Req != nil {
-		if authorized, err = pv.platform.Authorizer.Allowed(op.Req.Principal.ObjectID, ApprovalAction, plsID); err != nil {
-			return fmt.Errorf("check %s: %w", ApprovalAction, err)
+		if authorized, err = pv.platform.Authorizer.Allowed(op.Req.Principal.ObjectID, action, owner); err != nil {
+			return fmt.Errorf("check %s: %w", action, err)
 		}
 	}
-	autoApproved := containsFold(pls.AutoApproval.Subscriptions, sub)
+	if bound != nil && !authorized {
+		authorized = targetInSubscription(bound, sub) // target.go
+	}
+	autoApproved := bound == nil && containsFold(pls.AutoApproval.Subscriptions, sub)
 	if !manual && !authorized && !autoApproved {
 		oid := ""
 		if op.Req != nil {
@@ -234,9 +247,9 @@ func (pv *plsProvider) putEndpoint(ctx context.Context, op *arm.PutOp) error {
 		}
 		return arm.Errorf(http.StatusForbidden, "LinkedAuthorizationFailed",
 			"The client with object id '%s' has permission to perform action 'Microsoft.Network/privateEndpoints/write' on scope '%s'; however, it does not have permission to perform action '%s' on the linked scope(s) '%s' or the linked scope(s) are invalid.",
-			oid, peID, ApprovalAction, plsID)
+			oid, peID, action, owner)
 	}
-	if !(visibleTo(plsID, pls, sub) || (!manual && authorized && pv.platform.Authorizer != nil)) {
+	if bound == nil && !(visibleTo(plsID, pls, sub) || (!manual && authorized && pv.platform.Authorizer != nil)) {
 		return arm.BadRequest("PrivateLinkServiceNotVisible",
 			"The private link service %s is not visible to subscription %s. Ask the private link service owner to add the subscription to its visibility list.", target, sub)
 	}
@@ -248,14 +261,14 @@ func (pv *plsProvider) putEndpoint(ctx context.Context, op *arm.PutOp) error {
 		oc, _ := old.Connection()
 		state = oc.Properties.PrivateLinkServiceConnectionState
 	} else {
-		plsRID, _ := arm.ParseID(plsID)
+		plsRID, _ := arm.ParseID(owner)
 		existing, err := t.CountChildren(ctx, plsRID, "privateEndpointConnections")
 		if err != nil {
 			return err
 		}
 		if existing >= maxEndpointsPerPLS {
 			return arm.BadRequest("PrivateLinkServiceConnectionLimitReached",
-				"Private link service %s already has the maximum of %d private endpoint connections.", plsID, maxEndpointsPerPLS)
+				"Private link service %s already has the maximum of %d private endpoint connections.", owner, maxEndpointsPerPLS)
 		}
 	}
 
@@ -304,6 +317,9 @@ func (pv *plsProvider) putEndpoint(ctx context.Context, op *arm.PutOp) error {
 			st.DynamicIPConfig = "privateEndpointIpConfig." + newGUID()
 		}
 		cfgs = []nicConfig{{Name: st.DynamicIPConfig, SubnetID: subnetID, Primary: true}}
+		if bound != nil && len(bound.Members) > 1 {
+			cfgs = memberConfigs(st.DynamicIPConfig, subnetID, bound.Members)
+		}
 	}
 	if old != nil {
 		if oldNIC, err := t.Get(ctx, st.NIC); err != nil {
@@ -344,10 +360,14 @@ func (pv *plsProvider) putEndpoint(ctx context.Context, op *arm.PutOp) error {
 		st.ResourceGUID = newGUID()
 	}
 	if st.Connection == "" && state.Status != StatusDisconnected {
-		st.Connection = plsID + "/privateEndpointConnections/" + op.ID.Name() + "." + newGUID()
+		st.Connection = owner + "/privateEndpointConnections/" + op.ID.Name() + "." + newGUID()
 	}
 	st.PrivateLinkService = plsID
-	if st.Connection != "" {
+	if st.Connection != "" && bound != nil {
+		if err := writeTargetConnection(ctx, t, bound, st.Connection, peID, state); err != nil {
+			return err
+		}
+	} else if st.Connection != "" {
 		if err := writePLSConnection(ctx, t, st.Connection, peID, location, state, st.LinkIdentifier); err != nil {
 			return err
 		}
@@ -379,7 +399,9 @@ func (pv *plsProvider) putEndpoint(ctx context.Context, op *arm.PutOp) error {
 		out.PrivateLinkServiceConnections = []EndpointConnection{c}
 	}
 	out.CustomDNSConfigs = in.CustomDNSConfigs
-	if len(out.CustomDNSConfigs) == 0 {
+	if len(out.CustomDNSConfigs) == 0 && bound != nil {
+		out.CustomDNSConfigs = memberDNSConfigs(bound.Members, ipcs, cfgs)
+	} else if len(out.CustomDNSConfigs) == 0 {
 		out.CustomDNSConfigs = []CustomDNSConfig{}
 		for _, f := range pls.Fqdns {
 			out.CustomDNSConfigs = append(out.CustomDNSConfigs, CustomDNSConfig{Fqdn: f, IPAddresses: []string{cfgs[0].IP}})

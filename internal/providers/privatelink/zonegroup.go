@@ -106,7 +106,7 @@ func putZoneGroup(ctx context.Context, op *arm.PutOp) error {
 		for _, r := range recordsFor(pe, peRID.Name(), zoneName, ip) {
 			want = append(want, zoneRecord{Zone: zrec.Resource.ID, Name: r.name, IP: r.ip})
 			cfg.Properties.RecordSets = append(cfg.Properties.RecordSets, ZoneRecordSet{
-				RecordType: "A", RecordSetName: r.name, Fqdn: r.name + "." + zoneName, ProvisioningState: arm.StateSucceeded,
+				RecordType: "A", RecordSetName: r.name, Fqdn: recordFQDN(r.name, zoneName), ProvisioningState: arm.StateSucceeded,
 				TTL: zoneRecordTTL, IPAddresses: []string{r.ip},
 			})
 		}
@@ -171,14 +171,15 @@ func recordsFor(pe *EndpointProperties, peName, zone, ip string) []relRecord {
 	var out []relRecord
 	for _, c := range pe.CustomDNSConfigs {
 		f := strings.TrimSuffix(strings.ToLower(c.Fqdn), ".")
-		if !strings.HasSuffix(f, "."+zone) {
+		name, ok := zoneRelative(f, zone) // target.go
+		if !ok {
 			continue
 		}
 		addr := ip
 		if len(c.IPAddresses) > 0 {
 			addr = c.IPAddresses[0]
 		}
-		out = append(out, relRecord{name: strings.TrimSuffix(f, "."+zone), ip: addr})
+		out = append(out, relRecord{name: name, ip: addr})
 	}
 	if len(out) == 0 {
 		out = append(out, relRecord{name: strings.ToLower(peName), ip: ip})
@@ -236,7 +237,7 @@ func ensureARecord(ctx context.Context, t *arm.Txn, r zoneRecord, creator string
 	}
 	zid, _ := id.Parent()
 	p := privatedns.RecordSetProperties{TTL: zoneRecordTTL, Metadata: map[string]string{"creator": creator},
-		FQDN: strings.ToLower(r.Name) + "." + strings.ToLower(zid.Name()) + "."}
+		FQDN: recordFQDN(r.Name, zid.Name()) + "."}
 	next := &arm.Record{Generation: 1, State: arm.StateSucceeded, Created: t.Engine().Now().UTC()}
 	if rec != nil {
 		if err := rec.Resource.DecodeProperties(&p); err != nil {

@@ -41,6 +41,7 @@ var registrationFree = map[string]bool{
 var unregisteredByDefault = map[string]bool{
 	"microsoft.containerservice": true,
 	"microsoft.cdn":              true,
+	"microsoft.kubernetes":       true,
 }
 
 // knownNamespaces are Azure resource providers privlink lists although it
