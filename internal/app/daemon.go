@@ -135,7 +135,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 	spawn(func() { d.ensureNetworkWatchers(runCtx) })
 	spawn(func() { d.aks.Run(runCtx) })
 	spawn(func() { d.runFrontDoor(runCtx) })
+	spawn(func() { d.runArc(runCtx) })
 	spawn(func() { d.ensureAutoRegistration(runCtx) })
+	spawn(func() { d.runHybrid(runCtx) })
 	d.http = &http.Server{
 		Handler:           srv,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{d.Serving.Certificate}, MinVersion: tls.VersionTLS12},

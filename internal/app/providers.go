@@ -4,11 +4,16 @@ import (
 	"github.com/privlink/privlink/internal/arm"
 	"github.com/privlink/privlink/internal/diagnose"
 	"github.com/privlink/privlink/internal/providers/authorization"
+	"github.com/privlink/privlink/internal/providers/bastion"
 	"github.com/privlink/privlink/internal/providers/compute"
+	"github.com/privlink/privlink/internal/providers/dnsresolver"
 	"github.com/privlink/privlink/internal/providers/features"
+	"github.com/privlink/privlink/internal/providers/gateway"
+	"github.com/privlink/privlink/internal/providers/kubernetes"
 	"github.com/privlink/privlink/internal/providers/loadbalancer"
 	"github.com/privlink/privlink/internal/providers/managedidentity"
 	"github.com/privlink/privlink/internal/providers/network"
+	"github.com/privlink/privlink/internal/providers/onprem"
 	"github.com/privlink/privlink/internal/providers/privatedns"
 	"github.com/privlink/privlink/internal/providers/privatelink"
 	"github.com/privlink/privlink/internal/providers/privlinkfabric"
@@ -36,12 +41,17 @@ func (d *Daemon) providers() []arm.Provider {
 		authorization.Provider{},
 		managedidentity.Provider{},
 		network.Provider{NICActions: diagnose.NICActions(watcher)},
+		gateway.Provider{},      // after network: gateways reserve addresses in GatewaySubnet
+		bastion.Provider{},      // after network: it extends the subnet type
 		loadbalancer.Provider{}, // after network: it extends the NIC type
 		privatedns.Provider{},
+		dnsresolver.Provider{}, // after network
 		privatelink.Provider{}, // after network, privatedns and loadbalancer
+		d.arcScopes(), kubernetes.Provider{},
 		d.compute,
 		watcher,
 		privlinkfabric.Provider{Environment: dp.environment, DNSQuery: dp.dnsQuery},
+		onprem.Provider{Env: dp.runEnv, Log: d.log.With("component", "onprem")},
 		d.aks, // after network, loadbalancer, privatelink, privatedns, compute
 		d.frontDoor,
 	}

@@ -6,12 +6,17 @@ import (
 	"github.com/privlink/privlink/internal/cli/account"
 	"github.com/privlink/privlink/internal/cli/afd"
 	"github.com/privlink/privlink/internal/cli/aks"
+	"github.com/privlink/privlink/internal/cli/bastion"
+	"github.com/privlink/privlink/internal/cli/connectedk8s"
 	"github.com/privlink/privlink/internal/cli/core"
+	"github.com/privlink/privlink/internal/cli/dnsresolver"
 	"github.com/privlink/privlink/internal/cli/extension"
+	"github.com/privlink/privlink/internal/cli/gateway"
 	"github.com/privlink/privlink/internal/cli/identity"
 	"github.com/privlink/privlink/internal/cli/lb"
 	"github.com/privlink/privlink/internal/cli/network"
 	"github.com/privlink/privlink/internal/cli/nsg"
+	"github.com/privlink/privlink/internal/cli/onprem"
 	"github.com/privlink/privlink/internal/cli/privatedns"
 	"github.com/privlink/privlink/internal/cli/privatelink"
 	"github.com/privlink/privlink/internal/cli/resource"
@@ -42,16 +47,21 @@ func Groups() []*core.Group {
 	gs = append(gs, rootGroup())
 	gs = append(gs, account.Groups()...)
 	gs = append(gs, afd.Groups()...)
+	gs = append(gs, bastion.Groups()...)
 	gs = append(gs, aks.Groups()...)
+	gs = append(gs, connectedk8s.Groups()...)
 	gs = append(gs, extension.Groups()...)
+	gs = append(gs, gateway.Groups()...)
 	gs = append(gs, identity.Groups()...)
 	gs = append(gs, network.Groups()...)
 	gs = append(gs, lb.Groups()...)
 	gs = append(gs, nsg.Groups()...)
 	gs = append(gs, privatedns.Groups()...)
+	gs = append(gs, dnsresolver.Groups()...)
 	gs = append(gs, privatelink.Groups()...)
 	gs = append(gs, resource.Groups()...)
 	gs = append(gs, role.Groups()...)
+	gs = append(gs, onprem.Groups()...)
 	gs = append(gs, vm.Groups()...)
 	gs = append(gs, watcher.Groups()...)
 	return gs

@@ -13,10 +13,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,6 +49,9 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == webServerName {
+		os.Exit(serveWeb(os.Args[1:]))
+	}
 	flag.Parse()
 	code, err := run(m)
 	if err != nil {
@@ -116,6 +122,15 @@ func build() error {
 	// that has kubectl installed (az aks install-cli).
 	if err := os.Symlink("privlink", filepath.Join(env.bin, "kubectl")); err != nil {
 		return fmt.Errorf("kubectl symlink: %w", err)
+	}
+	// The scripts' stand-in for a web server a user runs on this machine
+	// (python3 -m http.server): this test binary under another name.
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("test binary: %w", err)
+	}
+	if err := os.Symlink(self, filepath.Join(env.bin, webServerName)); err != nil {
+		return fmt.Errorf("%s symlink: %w", webServerName, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(env.azCopy), 0o755); err != nil {
 		return fmt.Errorf("copy dir: %w", err)
@@ -345,3 +360,35 @@ func (b *lockedBuffer) String() string {
 // (the race runtime otherwise sleeps a second at exit) and fail loudly on
 // the first race.
 const raceOptions = "GORACE=atexit_sleep_ms=0 halt_on_error=1"
+
+// webServerName is the scripts' static web server: `e2e-web-server DIR
+// PORTFILE` serves DIR on 127.0.0.1 (a free port, written to PORTFILE)
+// until killed, like `python3 -m http.server --bind 127.0.0.1`.
+const webServerName = "e2e-web-server"
+
+func serveWeb(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprintf(os.Stderr, "usage: %s DIR PORTFILE\n", webServerName)
+		return 2
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	if err := os.WriteFile(args[1]+".tmp", []byte(port), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := os.Rename(args[1]+".tmp", args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(args[0])), ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.Serve(l); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
