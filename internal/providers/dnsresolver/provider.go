@@ -120,21 +120,11 @@ func validateName(name string) error {
 	return nil
 }
 
-func childNotFound(id arm.ID) *arm.Error {
-	return arm.NotFound("NotFound", "Resource %s not found.", id.String())
-}
+func childNotFound(id arm.ID) *arm.Error { return network.ChildNotFound(id.String()) }
 
-func invalidPropertyID(id, path string) error {
-	return arm.BadRequest("LinkedInvalidPropertyId",
-		"Property id '%s' at path '%s' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.",
-		id, path)
-}
+var invalidPropertyID = network.InvalidPropertyID
 
-func invalidReference(target, referrer string) error {
-	return arm.BadRequest("InvalidResourceReference",
-		"Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
-		target, referrer)
-}
+var invalidReference = network.InvalidReference
 
 func missingProperty(path string) error {
 	return arm.BadRequest("InvalidRequestFormat", "Cannot parse the request. Property '%s' is required.", path)

@@ -3,24 +3,14 @@ package loadbalancer
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/privlink/privlink/internal/arm"
+	"github.com/privlink/privlink/internal/providers/network"
 )
 
-// nameRE is Azure's rule for network resource names.
-var nameRE = regexp.MustCompile(`^\w([\w.-]{0,78}\w)?$`)
-
-func validateName(name string) error {
-	if !nameRE.MatchString(name) {
-		return arm.BadRequest("InvalidResourceName",
-			"Resource name %s is invalid. The name can be up to 80 characters long. It must begin with a word character, and it must end with a word character or with '_'. The name may contain word characters or '.', '-', '_'.",
-			name)
-	}
-	return nil
-}
+var validateName = network.ValidateName
 
 // nrpEnum returns the canonical spelling of an enum value (matched
 // case-insensitively as the network resource provider does), "" when
@@ -43,17 +33,9 @@ func nrpEnum(v string, allowed []string, enumType, path string) (string, error) 
 	return "", e
 }
 
-func invalidReference(target, referrer string) error {
-	return arm.BadRequest("InvalidResourceReference",
-		"Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
-		target, referrer)
-}
+var invalidReference = network.InvalidReference
 
-func invalidPropertyID(id, path string) error {
-	return arm.BadRequest("LinkedInvalidPropertyId",
-		"Property id '%s' at path '%s' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.",
-		id, path)
-}
+var invalidPropertyID = network.InvalidPropertyID
 
 func duplicateChildName(parentID, name string) error {
 	return arm.BadRequest("DuplicateResourceName",
@@ -65,9 +47,7 @@ func missingName(property string) error {
 		"Cannot parse the request. Property 'name' of %s is required.", property)
 }
 
-func childNotFound(id string) *arm.Error {
-	return arm.NotFound("NotFound", "Resource %s not found.", id)
-}
+var childNotFound = network.ChildNotFound
 
 // loadReferenced reads the resource a property references, checking its
 // type and, when location is set, its region.

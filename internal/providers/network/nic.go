@@ -211,17 +211,9 @@ type nicInput struct {
 	AuxiliarySku                string       `json:"auxiliarySku"`
 }
 
-func invalidReference(target, referrer string) error {
-	return arm.BadRequest("InvalidResourceReference",
-		"Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
-		target, referrer)
-}
+var invalidReference = InvalidReference
 
-func invalidPropertyID(id, path string) error {
-	return arm.BadRequest("LinkedInvalidPropertyId",
-		"Property id '%s' at path '%s' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.",
-		id, path)
-}
+var invalidPropertyID = InvalidPropertyID
 
 // loadReferenced reads the resource a property references, checking its
 // type and that it is in location (when not empty); a missing resource, a

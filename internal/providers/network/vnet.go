@@ -87,14 +87,7 @@ func VirtualNetworkPrefixes(rec *arm.Record) []netip.Prefix {
 // with a word character or '_'.
 var nameRE = regexp.MustCompile(`^\w([\w.-]{0,78}\w)?$`)
 
-func validateNetworkName(name string) error {
-	if !nameRE.MatchString(name) {
-		return arm.BadRequest("InvalidResourceName",
-			"Resource name %s is invalid. The name can be up to 80 characters long. It must begin with a word character, and it must end with a word character or with '_'. The name may contain word characters or '.', '-', '_'.",
-			name)
-	}
-	return nil
-}
+var validateNetworkName = ValidateName
 
 // guardKey serializes writes that validate a virtual network's children
 // as a set (sibling subnet overlap, one peering per remote): every such
@@ -110,11 +103,7 @@ func touchGuard(ctx context.Context, t *arm.Txn, key string) error {
 	return nil
 }
 
-// childNotFound is the network provider's 404 for a missing child
-// resource (subnet, peering): NRP answers it, not ARM.
-func childNotFound(id arm.ID) *arm.Error {
-	return arm.NotFound("NotFound", "Resource %s not found.", id.String())
-}
+func childNotFound(id arm.ID) *arm.Error { return ChildNotFound(id.String()) }
 
 func registerVirtualNetworks(p *arm.Platform) error {
 	p.Registry.Register(&arm.TypeSpec{

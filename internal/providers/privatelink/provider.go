@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/google/uuid"
@@ -130,34 +129,13 @@ type ConnectionState struct {
 	ActionsRequired string `json:"actionsRequired"`
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$`)
+var validateName = network.ValidateName
 
-// validateName applies Microsoft.Network's naming rule (1-80 characters,
-// alphanumerics, underscores, periods and hyphens, starting with an
-// alphanumeric and ending with an alphanumeric or underscore).
-func validateName(name string) error {
-	if !nameRE.MatchString(name) {
-		return arm.BadRequest("InvalidResourceName",
-			"Resource name %s is invalid. The name can be up to 80 characters long. It must begin with a word character, and it must end with a word character or with '_'. The name may contain word characters or '.', '-', '_'.", name)
-	}
-	return nil
-}
+func childNotFound(id arm.ID) *arm.Error { return network.ChildNotFound(id.String()) }
 
-func childNotFound(id arm.ID) *arm.Error {
-	return arm.NotFound("NotFound", "Resource %s not found.", id.String())
-}
+var invalidReference = network.InvalidReference
 
-func invalidReference(target, referrer string) error {
-	return arm.BadRequest("InvalidResourceReference",
-		"Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
-		target, referrer)
-}
-
-func invalidPropertyID(id, path string) error {
-	return arm.BadRequest("LinkedInvalidPropertyId",
-		"Property id '%s' at path '%s' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.",
-		id, path)
-}
+var invalidPropertyID = network.InvalidPropertyID
 
 // parseTyped parses ref as a resource ID of wantType.
 func parseTyped(ref, wantType, path string) (arm.ID, error) {
