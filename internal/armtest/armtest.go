@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -190,4 +191,40 @@ func (s *Server) Transport() *http.Transport {
 		tr.TLSClientConfig = &tls.Config{}
 	}
 	return tr
+}
+
+// MissingKeys lists the paths (from path) of the fields that want has and
+// got lacks: objects by key, arrays by their first element. Golden tests
+// use it to check a response has every field of an Azure REST example.
+func MissingKeys(want, got any, path string) []string {
+	var out []string
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return []string{path}
+		}
+		keys := make([]string, 0, len(w))
+		for k := range w {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			gv, ok := g[k]
+			if !ok {
+				out = append(out, path+"."+k)
+				continue
+			}
+			out = append(out, MissingKeys(w[k], gv, path+"."+k)...)
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok {
+			return []string{path}
+		}
+		if len(w) > 0 && len(g) > 0 {
+			out = append(out, MissingKeys(w[0], g[0], path+"[0]")...)
+		}
+	}
+	return out
 }

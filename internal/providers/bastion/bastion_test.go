@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 
@@ -296,37 +295,4 @@ func TestMissingFlows(t *testing.T) {
 	}
 }
 
-// missingKeys lists the paths of fields want has and got lacks (objects by
-// key, arrays by their first element).
-func missingKeys(want, got any, p string) []string {
-	var out []string
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return []string{p}
-		}
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gv, ok := g[k]
-			if !ok {
-				out = append(out, p+"."+k)
-				continue
-			}
-			out = append(out, missingKeys(w[k], gv, p+"."+k)...)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || (len(w) > 0 && len(g) == 0) {
-			return []string{p}
-		}
-		if len(w) > 0 {
-			out = append(out, missingKeys(w[0], g[0], p+"[0]")...)
-		}
-	}
-	return out
-}
+var missingKeys = armtest.MissingKeys

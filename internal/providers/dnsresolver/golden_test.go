@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"sort"
 	"testing"
 
 	mdns "github.com/miekg/dns"
@@ -59,40 +58,7 @@ func requestBody(t *testing.T, file string) map[string]any {
 	return ex.Parameters.Parameters
 }
 
-// missingKeys lists the paths of fields the example has and got lacks
-// (objects by key, arrays by their first element).
-func missingKeys(want, got any, path string) []string {
-	var out []string
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return []string{path}
-		}
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gv, ok := g[k]
-			if !ok {
-				out = append(out, path+"."+k)
-				continue
-			}
-			out = append(out, missingKeys(w[k], gv, path+"."+k)...)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok {
-			return []string{path}
-		}
-		if len(w) > 0 && len(g) > 0 {
-			out = append(out, missingKeys(w[0], g[0], path+"[0]")...)
-		}
-	}
-	return out
-}
+var missingKeys = armtest.MissingKeys
 
 // TestGoldenShapes PUTs the REST examples' bodies (with privlink's IDs)
 // and checks every field of the examples' responses is served.

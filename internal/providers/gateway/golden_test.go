@@ -2,9 +2,9 @@ package gateway
 
 import (
 	"encoding/json"
+	"github.com/privlink/privlink/internal/armtest"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -28,40 +28,7 @@ func example(t *testing.T, file, status string) (params map[string]any, body any
 	return ex.Parameters, ex.Responses[status].Body
 }
 
-// missingKeys lists the paths of fields the example has and got lacks
-// (objects by key, arrays by their first element).
-func missingKeys(want, got any, path string) []string {
-	var out []string
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return []string{path}
-		}
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gv, ok := g[k]
-			if !ok {
-				out = append(out, path+"."+k)
-				continue
-			}
-			out = append(out, missingKeys(w[k], gv, path+"."+k)...)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok {
-			return []string{path}
-		}
-		if len(w) > 0 && len(g) > 0 {
-			out = append(out, missingKeys(w[0], g[0], path+"[0]")...)
-		}
-	}
-	return out
-}
+var missingKeys = armtest.MissingKeys
 
 // retarget rewrites the example's IDs (subscription "subid", group "rg1",
 // VNet "vnet1", public IP "gwpip") into the test world's.
