@@ -184,7 +184,7 @@ func (e *Engine) deleteResourceGroup(ctx context.Context, rg ID) error {
 				if err != nil || cur == nil {
 					return err
 				}
-				return e.deleteTree(ctx, t, rid, cur, false)
+				return e.deleteTreeIn(ctx, t, rid, cur, false, true)
 			})
 			if err != nil {
 				lastErr = err

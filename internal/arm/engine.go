@@ -484,6 +484,12 @@ func (e *Engine) RefsTo(ctx context.Context, target, kind string) ([]Ref, error)
 // deleteTree deletes rec and every resource under it in t, after the
 // in-use checks and the types' Delete hooks.
 func (e *Engine) deleteTree(ctx context.Context, t *Txn, id ID, rec *Record, withParent bool) error {
+	return e.deleteTreeIn(ctx, t, id, rec, withParent, false)
+}
+
+// deleteTreeIn is deleteTree; inGroup says the resource group is being
+// deleted (DeleteOp.InGroupDelete).
+func (e *Engine) deleteTreeIn(ctx context.Context, t *Txn, id ID, rec *Record, withParent, inGroup bool) error {
 	key := id.Key()
 	kvs, err := t.raw.List(ctx, key+"/")
 	if err != nil {
@@ -536,7 +542,7 @@ func (e *Engine) deleteTree(ctx context.Context, t *Txn, id ID, rec *Record, wit
 			}
 		}
 		if spec != nil && spec.Delete != nil {
-			if err := spec.Delete(ctx, &DeleteOp{ID: it.id, Record: it.rec, Tx: t, WithParent: withParent || i > 0}); err != nil {
+			if err := spec.Delete(ctx, &DeleteOp{ID: it.id, Record: it.rec, Tx: t, WithParent: withParent || i > 0, InGroupDelete: inGroup}); err != nil {
 				return err
 			}
 		}

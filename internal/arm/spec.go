@@ -219,6 +219,10 @@ type DeleteOp struct {
 	Tx     *Txn
 	// WithParent is true when the resource goes because its parent does.
 	WithParent bool
+	// InGroupDelete is true when the resource goes because its resource
+	// group is deleted: Azure deletes whatever the group holds, so checks
+	// that make the user delete children first do not apply.
+	InGroupDelete bool
 }
 
 // RenderOp is given to TypeSpec.Render.

@@ -218,3 +218,22 @@ func TestListByVirtualNetwork(t *testing.T) {
 	}
 	w.fails(http.StatusNotFound, "ResourceNotFound", "", http.MethodPost, netPath("rg", "virtualNetworks", "nope")+"/listDnsResolvers", nil)
 }
+
+// TestGroupDeleteTakesResolverAndEndpoints: deleting the resource group
+// deletes a resolver with endpoints (only a direct delete of the resolver
+// wants the endpoints gone first).
+func TestGroupDeleteTakesResolverAndEndpoints(t *testing.T) {
+	w := newWorld(t)
+	r := w.Do(http.MethodDelete, rgPath("rg"), rgAPI, nil)
+	if r.Status != http.StatusAccepted && r.Status != http.StatusOK {
+		t.Fatalf("group delete: %d %s", r.Status, r.Body)
+	}
+	if st := w.Wait(r); st != "Succeeded" {
+		t.Fatalf("group delete ended %s", st)
+	}
+	for _, id := range []string{w.res, w.in, w.out} {
+		if r := w.Do(http.MethodGet, id, v, nil); r.Status != http.StatusNotFound {
+			t.Errorf("%s after the group's deletion: %d", id, r.Status)
+		}
+	}
+}

@@ -64,6 +64,9 @@ func putResolver(ctx context.Context, op *arm.PutOp) error {
 
 // deleteResolver refuses to delete a resolver that still has endpoints.
 func deleteResolver(ctx context.Context, op *arm.DeleteOp) error {
+	if op.InGroupDelete {
+		return nil // the group's deletion takes the endpoints too
+	}
 	var names []string
 	for _, typ := range []string{"inboundEndpoints", "outboundEndpoints"} {
 		kids, err := op.Tx.Children(ctx, op.ID, typ)
