@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -141,7 +142,7 @@ func (p *Provider) prepareConnectivity(_ context.Context, s *fabric.Snapshot, bo
 	if c.srcPort < 0 || c.srcPort > 65535 {
 		return nil, arm.InvalidParameter("The value '%d' of property 'source.port' is not a valid port.", c.srcPort)
 	}
-	src, err := runningVM(s, "source.resourceId", r.Source.ResourceID)
+	src, err := runningSource(s, "source.resourceId", r.Source.ResourceID)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +179,12 @@ func (p *Provider) runConnectivity(ctx context.Context, s *fabric.Snapshot, c *c
 		addrs, steps, err := p.resolve(ctx, s, c.src.ID, c.destName)
 		res.PrivlinkExplanation = append(res.PrivlinkExplanation, steps...)
 		if err == nil && len(addrs) == 0 {
+			// The resolver's last step sums up why nothing answered (the
+			// response code and what blocked: a zone not linked, ...).
 			err = fmt.Errorf("%s: no addresses", c.destName)
+			if n := len(steps); n > 0 {
+				err = errors.New(steps[n-1])
+			}
 		}
 		if err != nil {
 			reason := fmt.Sprintf("DNS resolution of %s failed: %v", c.destName, err)

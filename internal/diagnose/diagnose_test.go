@@ -82,8 +82,47 @@ func fixture() *fabric.Snapshot {
 	mkNIC("loose", "10.0.1.9", b)
 	s.Hosts[fabric.InternetHostID] = &fabric.Host{ID: fabric.InternetHostID, Name: "internet", Kind: fabric.KindInternet,
 		Running: true, PublicAddr: fabric.InternetHostIP}
+	addSite(s)
 	s.Reindex()
 	return s
+}
+
+func siteHostID(name string) string {
+	return rgID + "/providers/Privlink.OnPrem/sites/corp/hosts/" + name
+}
+
+// addSite adds an on-premises site corp (192.168.0.0/16, no connection to
+// Azure) with hosts laptop (192.168.0.5, running) and desk (192.168.0.6,
+// stopped), shaped as internal/fabric/build_site.go builds them.
+func addSite(s *fabric.Snapshot) {
+	id := rgID + "/providers/Privlink.OnPrem/sites/corp"
+	prefix := netip.MustParsePrefix("192.168.0.0/16")
+	st := &fabric.Site{ID: strings.ToLower(id), Name: "corp", ResourceID: id, ResourceGroup: "rg", Prefixes: []netip.Prefix{prefix}}
+	st.VNet = &fabric.VNet{ID: st.ID, Name: "corp", Prefixes: st.Prefixes}
+	st.Subnet = &fabric.Subnet{ID: st.ID + "/subnets/onprem", Name: "onprem", VNet: st.VNet, Prefixes: st.Prefixes}
+	st.VNet.Subnets = []*fabric.Subnet{st.Subnet}
+	s.Sites = map[string]*fabric.Site{st.ID: st}
+	s.VNets[st.ID] = st.VNet
+	s.Subnets[st.Subnet.ID] = st.Subnet
+	for _, h := range []struct {
+		name, ip string
+		running  bool
+	}{{"laptop", "192.168.0.5", true}, {"desk", "192.168.0.6", false}} {
+		hid := siteHostID(h.name)
+		state := "PowerState/running"
+		if !h.running {
+			state = "PowerState/stopped"
+		}
+		host := &fabric.Host{ID: strings.ToLower(hid), Name: h.name, ResourceID: hid, ResourceGroup: "rg", Kind: fabric.KindOnPrem,
+			Running: h.running, PowerState: state, ComputerName: h.name, Site: st}
+		nic := &fabric.NIC{ID: host.ID + "/nic", Name: h.name + "-nic", Host: host}
+		nic.IPConfigs = []*fabric.IPConfig{{ID: host.ID + "/nic/ipconfigurations/ipconfig1", Name: "ipconfig1", NIC: nic,
+			Subnet: st.Subnet, PrivateIP: netip.MustParseAddr(h.ip), Primary: true}}
+		host.NICs = []*fabric.NIC{nic}
+		s.NICs[nic.ID] = nic
+		s.Hosts[host.ID] = host
+		st.Hosts = append(st.Hosts, host)
+	}
 }
 
 func defaultRules(nsgID string) []*fabric.SecurityRule {
@@ -118,8 +157,13 @@ func start(t *testing.T) *env {
 		Source: fabric.StaticSource{S: fixture()},
 		Resolve: func(_ context.Context, _ *fabric.Snapshot, hostID, name string) ([]netip.Addr, []string, error) {
 			steps := []string{"query " + name + " from " + hostID}
-			if name == "vm2.internal.example" {
+			switch name {
+			case "vm2.internal.example":
 				return []netip.Addr{netip.MustParseAddr("10.0.1.4")}, append(steps, "answer 10.0.1.4"), nil
+			case "unlinked.example":
+				// What the daemon's resolver does when nothing answers: no
+				// error, the reason in the last step.
+				return nil, append(steps, "unlinked.example: NXDOMAIN; private DNS zone example is not linked to vnet vnet"), nil
 			}
 			return nil, append(steps, "NXDOMAIN"), errors.New("NXDOMAIN")
 		},
@@ -375,6 +419,93 @@ func TestConnectivityCheckDNS(t *testing.T) {
 	}
 	if src := hops[0].(map[string]any); src["address"] != "10.0.0.4" || src["type"] != "Source" {
 		t.Fatalf("source hop: %v", src)
+	}
+}
+
+// The DnsResolution issue carries the resolver's summary of why the name
+// has no address (here: the zone is not linked), not a bare "no addresses".
+func TestConnectivityCheckDNSReason(t *testing.T) {
+	e := start(t)
+	e.watcher(t)
+	body := map[string]any{"source": map[string]any{"resourceId": vmID("vm1")},
+		"destination": map[string]any{"address": "unlinked.example", "port": 443}}
+	got := e.post(t, watcher, "connectivityCheck", body).JSON()
+	hops, _ := got["hops"].([]any)
+	if got["connectionStatus"] != StatusUnreachable || len(hops) != 1 {
+		t.Fatalf("answer: %v", got)
+	}
+	issues, _ := hops[0].(map[string]any)["issues"].([]any)
+	if len(issues) != 1 {
+		t.Fatalf("issues: %v", hops[0])
+	}
+	issue := issues[0].(map[string]any)
+	ctx, _ := issue["context"].([]any)
+	reason, _ := ctx[0].(map[string]any)["reason"].(string)
+	want := "DNS resolution of unlinked.example failed: unlinked.example: NXDOMAIN; private DNS zone example is not linked to vnet vnet"
+	if issue["type"] != "DnsResolution" || reason != want {
+		t.Fatalf("issue: %v\nwant reason %q", issue, want)
+	}
+}
+
+// An on-premises site host (privlink's Privlink.OnPrem/sites/hosts) is a
+// source like a VM: names resolve in its own DNS view, the path starts at
+// its address, and it must be running.
+func TestConnectivityCheckFromSiteHost(t *testing.T) {
+	e := start(t)
+	e.watcher(t)
+	laptop := siteHostID("laptop")
+	body := map[string]any{"source": map[string]any{"resourceId": laptop},
+		"destination": map[string]any{"address": "vm2.internal.example", "port": 22}}
+	r := e.post(t, watcher, "connectivityCheck", body)
+	if r.Status != http.StatusOK {
+		t.Fatalf("connectivityCheck from a site host: %d %s", r.Status, r.Body)
+	}
+	got := r.JSON()
+	expl, _ := got["privlinkExplanation"].([]any)
+	if len(expl) < 2 || expl[0] != "query vm2.internal.example from "+strings.ToLower(laptop) || expl[1] != "answer 10.0.1.4" {
+		t.Fatalf("not resolved in the site host's view: %v", got)
+	}
+	// The site has no VPN or ExpressRoute connection: no route to Azure,
+	// no probe.
+	hops, _ := got["hops"].([]any)
+	if got["connectionStatus"] != StatusUnreachable || len(hops) == 0 || len(e.probes) != 0 {
+		t.Fatalf("unconnected site: %v (probes %v)", got, e.probes)
+	}
+	src := hops[0].(map[string]any)
+	if src["type"] != "Source" || src["address"] != "192.168.0.5" {
+		t.Fatalf("source hop: %v", src)
+	}
+	if len(expl) < 3 {
+		t.Fatalf("unreachable without an explanation: %v", expl)
+	}
+
+	// A name the site's DNS cannot resolve stops at the site host.
+	body["destination"] = map[string]any{"address": "missing.example", "port": 443}
+	got = e.post(t, watcher, "connectivityCheck", body).JSON()
+	hops, _ = got["hops"].([]any)
+	if got["connectionStatus"] != StatusUnreachable || len(hops) != 1 || !hasIssue(got, "DnsResolution") ||
+		hops[0].(map[string]any)["address"] != "192.168.0.5" {
+		t.Fatalf("DNS failure from a site host: %v", got)
+	}
+
+	for _, c := range []struct {
+		name   string
+		body   map[string]any
+		status int
+		code   string
+	}{
+		{"missing host", map[string]any{"source": map[string]any{"resourceId": siteHostID("nope")},
+			"destination": map[string]any{"address": "10.0.1.4", "port": 22}}, 404, "ResourceNotFound"},
+		{"stopped host", map[string]any{"source": map[string]any{"resourceId": siteHostID("desk")},
+			"destination": map[string]any{"address": "10.0.1.4", "port": 22}}, 400, "HostNotRunning"},
+		{"host as destination", map[string]any{"source": map[string]any{"resourceId": vmID("vm1")},
+			"destination": map[string]any{"resourceId": laptop, "port": 22}}, 400, "InvalidParameter"},
+		{"a site, not a host", map[string]any{"source": map[string]any{"resourceId": rgID + "/providers/Privlink.OnPrem/sites/corp"},
+			"destination": map[string]any{"address": "10.0.1.4", "port": 22}}, 400, "InvalidParameter"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			expectError(t, e.srv.Do(http.MethodPost, watcher+"/connectivityCheck", api, c.body), c.status, c.code)
+		})
 	}
 }
 

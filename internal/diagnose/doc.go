@@ -40,7 +40,16 @@
 // Tcp; Http and Https default the port to 80/443)}. An FQDN is resolved in
 // the source VM's DNS view (Provider.Resolve); when resolution fails the
 // answer is Unreachable with one Source hop carrying an issue of type
-// DnsResolution.
+// DnsResolution whose reason is the resolver's summary (the response code
+// and what blocked, e.g. a private zone not linked to the VNet).
+//
+// Beyond Azure, whose source must be a VM, the source may also be an
+// on-premises site host (Privlink.OnPrem/sites/hosts, a vantage like a
+// VM): the path starts at its address in its site and names resolve
+// through its site's DNS server. A stopped host is 400 HostNotRunning
+// "On-premises host '<id>' is not running (power state <state>)."
+// (privlink's wording, after VmNotRunning). Destinations stay VMs or
+// addresses.
 //
 // Answer: Azure's shape (hops with guid ids, nextHopIds and issues;
 // connectionStatus Reachable|Unreachable|Degraded; latencies; probesSent;

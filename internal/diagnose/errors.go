@@ -46,6 +46,16 @@ func vmNotRunning(h *fabric.Host) error {
 	return arm.BadRequest("VmNotRunning", "Virtual machine '%s' is not running (power state %s).", h.ResourceID, state)
 }
 
+// hostNotRunning is vmNotRunning's counterpart for a site host (privlink's
+// wording, after Azure's).
+func hostNotRunning(h *fabric.Host) error {
+	state := h.PowerState
+	if state == "" {
+		state = "PowerState/stopped"
+	}
+	return arm.BadRequest("HostNotRunning", "On-premises host '%s' is not running (power state %s).", h.ResourceID, state)
+}
+
 func nicNotAttached(id string) error {
 	return arm.BadRequest("NetworkInterfaceNotAttachedToRunningVm",
 		"The network interface %s is not attached to a running virtual machine.", id)

@@ -9,7 +9,12 @@ import (
 	"github.com/privlink/privlink/internal/fabric"
 )
 
-const vmType = "Microsoft.Compute/virtualMachines"
+const (
+	vmType = "Microsoft.Compute/virtualMachines"
+	// siteHostType is privlink's on-premises host (Privlink.OnPrem): a
+	// vantage like a VM, accepted as a connectivity check's source.
+	siteHostType = "Privlink.OnPrem/sites/hosts"
+)
 
 // findVM returns the host of a virtual machine ID: 400 for an ID that is
 // not a VM's, 404 when the VM does not exist.
@@ -21,6 +26,23 @@ func findVM(s *fabric.Snapshot, property, id string) (*fabric.Host, error) {
 	h := s.Hosts[strings.ToLower(id)]
 	if h == nil || h.Kind != fabric.KindVM {
 		return nil, arm.ResourceNotFound(pid)
+	}
+	return h, nil
+}
+
+// runningSource returns the running host of a connectivity check's source:
+// a virtual machine or, beyond Azure, an on-premises site host.
+func runningSource(s *fabric.Snapshot, property, id string) (*fabric.Host, error) {
+	pid, err := arm.ParseID(id)
+	if err != nil || pid.IsCollection() || !strings.EqualFold(pid.Type(), siteHostType) {
+		return runningVM(s, property, id)
+	}
+	h := s.Hosts[strings.ToLower(id)]
+	if h == nil || h.Kind != fabric.KindOnPrem {
+		return nil, arm.ResourceNotFound(pid)
+	}
+	if !h.Running {
+		return nil, hostNotRunning(h)
 	}
 	return h, nil
 }

@@ -9,6 +9,12 @@
 // they GET the VM (Microsoft.Compute) for its location, list the
 // subscription's watchers and fail with "network watcher is not enabled
 // for region '<location>'." when none is there.
+//
+// Beyond Azure (which takes only virtual machines), test-connectivity's
+// --source-resource may be the ID of one of privlink's on-premises hosts
+// (Privlink.OnPrem/sites/hosts): the CLI then reads the host and its site
+// with the Privlink.OnPrem api-version and uses the site's region (a host
+// has no location of its own) to find the watcher.
 package watcher
 
 import (
@@ -24,7 +30,12 @@ import (
 const (
 	APIVersion        = network.APIVersion // Microsoft.Network
 	ComputeAPIVersion = "2022-11-01"       // Microsoft.Compute
+	OnPremAPIVersion  = "2025-01-01"       // Privlink.OnPrem (privlink's on-premises sites)
 )
+
+// siteHostType is privlink's on-premises host, which test-connectivity
+// also takes as a source (Azure takes only virtual machines).
+const siteHostType = "Privlink.OnPrem/sites/hosts"
 
 // Groups returns the command groups.
 func Groups() []*core.Group {
@@ -233,11 +244,10 @@ func vmID(c *core.Context, sub, vm, usage string) (string, error) {
 // watcherFor finds the watcher of the VM's region (az's
 // get_network_watcher_from_location) and returns its ID.
 func watcherFor(c *core.Context, client *arm.Client, sub, vm string) (string, error) {
-	obj, err := client.GetObject(c.Context(), vm, ComputeAPIVersion, nil)
+	location, err := sourceLocation(c, client, vm)
 	if err != nil {
 		return "", err
 	}
-	location := str(obj, "location")
 	ws, err := client.List(c.Context(), watchersPath(sub), APIVersion, nil)
 	if err != nil {
 		return "", err
@@ -249,6 +259,31 @@ func watcherFor(c *core.Context, client *arm.Client, sub, vm string) (string, er
 		}
 	}
 	return "", core.Errorf("network watcher is not enabled for region '%s'.", location)
+}
+
+// sourceLocation reads the region of a diagnostic's source: a virtual
+// machine's location (Microsoft.Compute) or, for privlink's on-premises
+// host, which has no location of its own, its site's.
+func sourceLocation(c *core.Context, client *arm.Client, id string) (string, error) {
+	rid, err := arm.ParseResourceID(id)
+	if err != nil || !strings.EqualFold(rid.FullType(), siteHostType) {
+		obj, err := client.GetObject(c.Context(), id, ComputeAPIVersion, nil)
+		if err != nil {
+			return "", err
+		}
+		return str(obj, "location"), nil
+	}
+	// The host must exist: its GET gives ARM's not-found error for it.
+	if _, err := client.GetObject(c.Context(), id, OnPremAPIVersion, nil); err != nil {
+		return "", err
+	}
+	site := rid
+	site.Types, site.Names, site.ChildNamespaces = rid.Types[:1], rid.Names[:1], rid.ChildNamespaces[:1]
+	obj, err := client.GetObject(c.Context(), site.String(), OnPremAPIVersion, nil)
+	if err != nil {
+		return "", err
+	}
+	return str(obj, "location"), nil
 }
 
 // post runs a watcher action to its result.

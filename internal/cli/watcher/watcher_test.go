@@ -169,3 +169,45 @@ func TestNICEffective(t *testing.T) {
 		t.Fatalf("request: %s", p.Path)
 	}
 }
+
+// An on-premises site host (privlink's Privlink.OnPrem/sites/hosts) is a
+// test-connectivity source: its region is its site's (a host has no
+// location), read with the Privlink.OnPrem api-version, never as a VM.
+func TestTestConnectivityFromSiteHost(t *testing.T) {
+	f := setup(t)
+	site := rg + "/providers/Privlink.OnPrem/sites/corp"
+	host := site + "/hosts/laptop"
+	westus := "/subscriptions/{sub}/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_westus"
+	f.JSON(http.MethodGet, listPath, 200, map[string]any{"value": []any{
+		map[string]any{"id": sub(nwPath), "name": "NetworkWatcher_eastus", "location": "eastus"},
+		map[string]any{"id": sub(westus), "name": "NetworkWatcher_westus", "location": "westus"},
+	}})
+	f.JSON(http.MethodGet, host, 200, map[string]any{"id": sub(host), "name": "laptop", "type": siteHostType})
+	f.JSON(http.MethodGet, site, 200, map[string]any{"id": sub(site), "name": "corp", "location": "westus"})
+	action(f, westus, "connectivityCheck", map[string]any{"connectionStatus": "Unreachable", "hops": []any{}})
+	res := f.Run(Groups(), "network", "watcher", "test-connectivity", "--source-resource", sub(host),
+		"--dest-address", "aks.example", "--dest-port", "443").Expect(t, 0)
+	if res.Object(t)["connectionStatus"] != "Unreachable" {
+		t.Fatalf("output: %s", res.Stdout)
+	}
+	post := f.Last(http.MethodPost)
+	src, _ := post.JSON()["source"].(map[string]any)
+	if !strings.HasPrefix(post.Path, sub(westus)+"/") || src["resourceId"] != sub(host) {
+		t.Fatalf("request: %s %s", post.Path, post.Body)
+	}
+	for _, p := range []string{host, site} {
+		if got := f.Find(http.MethodGet, p); len(got) != 1 || got[0].APIVersion() != OnPremAPIVersion {
+			t.Fatalf("GET %s: %v", p, got)
+		}
+	}
+
+	// A host that does not exist: ARM's not-found error, no watcher call.
+	missing := site + "/hosts/nope"
+	f.JSON(http.MethodGet, missing, 404, map[string]any{"error": map[string]any{"code": "ResourceNotFound",
+		"message": "The Resource 'Privlink.OnPrem/sites/corp/hosts/nope' under resource group 'rg' was not found."}})
+	res = f.Run(Groups(), "network", "watcher", "test-connectivity", "--source-resource", sub(missing),
+		"--dest-address", "10.0.1.4", "--dest-port", "443").Expect(t, 1)
+	if !strings.Contains(res.Stderr, "(ResourceNotFound) The Resource 'Privlink.OnPrem/sites/corp/hosts/nope'") || len(f.Find(http.MethodPost, westus+"/connectivityCheck")) != 1 {
+		t.Fatalf("missing host: %s", res.Stderr)
+	}
+}
