@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -17,7 +19,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 )
 
@@ -79,7 +84,10 @@ func (c *Cluster) EnsureNodes(ctx context.Context, nodes []Node) error {
 	}
 	var errs []error
 	for _, n := range nodes {
-		if err := applyNode(ctx, cs, n); err != nil {
+		// A loaded machine can make a request to the in-process API
+		// server time out (TLS handshake); such errors are retried.
+		err := retry.OnError(transientBackoff, transient, func() error { return applyNode(ctx, cs, n) })
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -103,6 +111,18 @@ func (c *Cluster) EnsureNodes(ctx context.Context, nodes []Node) error {
 	}
 	hb.set(nodes)
 	return errors.Join(errs...)
+}
+
+// transientBackoff retries transient API errors for about 15 s.
+var transientBackoff = wait.Backoff{Steps: 5, Duration: time.Second, Factor: 1.5, Jitter: 0.1}
+
+// transient reports errors worth another try: timeouts (a TLS handshake
+// or a request on a loaded machine), a reset connection, the API server
+// asking to come back later.
+func transient(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || utilnet.IsConnectionReset(err) || errors.Is(err, io.EOF) ||
+		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err)
 }
 
 // currentNodes is the node list the heartbeat keeps alive.
