@@ -32,7 +32,7 @@ import (
 type arcPositionSource func(ctx context.Context, d *Daemon, server *url.URL) (hostID string, kube *rest.Config, ok bool)
 
 // arcPositionSources are consulted in order.
-var arcPositionSources = []arcPositionSource{aksPosition}
+var arcPositionSources = []arcPositionSource{aksPosition, onpremPosition}
 
 // clusterPosition is the host the agents of the cluster at server run on.
 func (d *Daemon) clusterPosition(ctx context.Context, server string) (hostID string, kube *rest.Config, ok bool) {

@@ -23,6 +23,7 @@ import (
 	"github.com/privlink/privlink/internal/providers/cdn"
 	"github.com/privlink/privlink/internal/providers/compute"
 	"github.com/privlink/privlink/internal/providers/containerservice"
+	"github.com/privlink/privlink/internal/providers/onprem"
 	"github.com/privlink/privlink/internal/store"
 	etcdstore "github.com/privlink/privlink/internal/store/etcd"
 	"github.com/privlink/privlink/internal/store/memory"
@@ -41,6 +42,7 @@ type Daemon struct {
 	compute   *compute.Provider
 	aks       *containerservice.Provider
 	frontDoor *cdn.Provider
+	onprem    *onprem.Clusters
 	kube      *kube.Manager
 	kubeEtcd  *kubeEtcd
 	kubeSock  string
@@ -106,6 +108,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 	if d.frontDoor, err = d.newFrontDoor(srv, issuer); err != nil {
 		return nil, err
 	}
+	if d.onprem, err = d.newOnPremClusters(srv, issuer); err != nil {
+		return nil, err
+	}
 	d.Platform = &arm.Platform{Registry: reg, Server: srv, Engine: eng, Log: log,
 		DefaultSubscription: d.Identity.SubscriptionID, TenantID: d.Identity.TenantID,
 		RegistrationDelay: cfg.RegistrationDelay}
@@ -134,6 +139,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 	}
 	spawn(func() { d.ensureNetworkWatchers(runCtx) })
 	spawn(func() { d.aks.Run(runCtx) })
+	spawn(func() { d.onprem.Run(runCtx) })
 	spawn(func() { d.runFrontDoor(runCtx) })
 	spawn(func() { d.runArc(runCtx) })
 	spawn(func() { d.ensureAutoRegistration(runCtx) })
@@ -241,6 +247,9 @@ func (d *Daemon) Stop(ctx context.Context) error {
 		// Kubernetes control planes before the etcd they use.
 		if d.aks != nil {
 			d.aks.Close()
+		}
+		if d.onprem != nil {
+			d.onprem.Close()
 		}
 		if d.kube != nil {
 			if err := d.kube.Close(); err != nil {

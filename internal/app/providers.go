@@ -51,7 +51,7 @@ func (d *Daemon) providers() []arm.Provider {
 		d.compute,
 		watcher,
 		privlinkfabric.Provider{Environment: dp.environment, DNSQuery: dp.dnsQuery},
-		onprem.Provider{Env: dp.runEnv, Log: d.log.With("component", "onprem")},
+		onprem.Provider{Env: dp.runEnv, Log: d.log.With("component", "onprem"), Clusters: d.onprem},
 		d.aks, // after network, loadbalancer, privatelink, privatedns, compute
 		d.frontDoor,
 	}

@@ -310,3 +310,18 @@ func renameAdminContext(cfg *clientcmdapi.Config) {
 		}
 	}
 }
+
+// KubeconfigPath is get-credentials' --file (arg dest "file", default
+// "~/.kube/config") resolved as `az aks get-credentials` does, for other
+// groups' credential commands (az onprem cluster get-credentials).
+func KubeconfigPath(c *core.Context) (string, error) { return kubeconfigPath(c) }
+
+// MergeCredentials prints ("-") or merges a kubeconfig into path exactly
+// as `az aks get-credentials` does (contextName: --context, or nil).
+func MergeCredentials(c *core.Context, path string, kubeconfig []byte, overwrite bool, contextName *string) error {
+	return printOrMergeCredentials(c, path, kubeconfig, overwrite, contextName)
+}
+
+// FirstKubeconfig decodes kubeconfigs[0].value of a credential action's
+// answer.
+func FirstKubeconfig(v any) ([]byte, error) { return firstKubeconfig(v) }

@@ -2,7 +2,8 @@
 // extension, not in Azure CLI): emulated on-premises sites
 // (Privlink.OnPrem/sites) with their VPN devices, ExpressRoute provider
 // entries and DNS forwarders, and site hosts usable as vantages
-// (run-command, shell, expose), as `az vm` offers for virtual machines.
+// (run-command, shell, expose), as `az vm` offers for virtual machines,
+// and Kubernetes clusters on site hosts (`onprem cluster`, cluster.go).
 package onprem
 
 import (
@@ -71,6 +72,7 @@ func Groups() []*core.Group {
 		{Name: "onprem host run-command", Short: "Run scripts from a site host's network position." + note, Commands: []*core.Command{
 			hostRunCommand(h),
 		}},
+		clusterGroup(),
 	}
 }
 

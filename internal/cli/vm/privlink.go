@@ -203,7 +203,9 @@ func dnsQueryCommand() *core.Command {
 		Long: "Follows the same chain as the emulated DNS: private DNS zones linked to the VM's VNet, Azure-provided names, public names. steps explains each hop.",
 		Args: []*core.Arg{
 			{Dest: "from", Options: []string{"--from"}, Required: true,
-				Help: "Where the query starts: a VM name (with --resource-group), a VM resource ID, or 'internet'."},
+				Help: "Where the query starts: a VM name (with --resource-group), a site host name (with --resource-group and --site), a resource ID, or 'internet'."},
+			{Dest: "site", Options: []string{"--site"},
+				Help: "The emulated on-premises site of the --from host (with --resource-group)."},
 			{Dest: "name", Options: []string{"--name", "-n"}, Required: true, Positional: true,
 				Help: "The DNS name to resolve (also accepted as the first bare argument: `network dns query --from VM NAME`)."},
 			{Dest: "type", Options: []string{"--type", "-t"}, Default: "A", Choices: []string{"A", "AAAA", "CNAME", "PTR", "TXT", "MX", "SRV", "NS", "SOA"},
@@ -219,9 +221,19 @@ func dnsQueryCommand() *core.Command {
 			case strings.EqualFold(from, "internet"):
 				from = "internet"
 			case strings.HasPrefix(from, "/"):
+			case c.String("site") != "":
+				if c.String("resource_group") == "" {
+					return nil, core.Usagef("usage error: --site requires --resource-group")
+				}
+				sub, err := c.SubscriptionID()
+				if err != nil {
+					return nil, err
+				}
+				from = "/subscriptions/" + sub + "/resourceGroups/" + c.String("resource_group") +
+					"/providers/Privlink.OnPrem/sites/" + c.String("site") + "/hosts/" + from
 			case c.String("resource_group") == "":
-				// A bare VM name: the daemon resolves it when it is unique
-				// and says so when it is not.
+				// A bare VM or site host name: the daemon resolves it when
+				// it is unique and says so when it is not.
 			default:
 				id, err := resourceID(c, from, "Microsoft.Compute", "virtualMachines")
 				if err != nil {

@@ -21,6 +21,10 @@
 //     runCommand (Azure's RunCommandInput; RunShellScript only, run
 //     synchronously on this machine with the host's vantage variables,
 //     answered 200 with the RunCommandResult shape of virtual machines).
+//   - Privlink.OnPrem/sites/kubernetesClusters: Kubernetes clusters on
+//     site hosts whose API servers are real kube-apiservers (the AKS
+//     clusters' kube.Manager), reachable only through the emulated network
+//     at the first node's address on port 6443 (cluster.go).
 //
 // A tunnel is up only when an Azure connection's local network gateway
 // names the site's edge address and the site has a device naming the
@@ -65,6 +69,9 @@ type Provider struct {
 	RunCommandTimeout time.Duration
 	// Log receives the provider's logs (nil: discarded).
 	Log *slog.Logger
+	// Clusters realises on-premises Kubernetes clusters (cluster.go); nil:
+	// the type is registered but its clusters fail to provision.
+	Clusters *Clusters
 }
 
 var _ arm.Provider = Provider{}
@@ -80,6 +87,14 @@ func (pr Provider) Register(p *arm.Platform) error {
 	if pr.RunCommandTimeout <= 0 {
 		pr.RunCommandTimeout = DefaultRunCommandTimeout
 	}
-	p.Registry.Register(siteSpec(), pr.hostSpec())
+	cl := pr.Clusters
+	if cl == nil {
+		cl = &Clusters{Log: pr.Log}
+	}
+	if cl.Env == nil {
+		cl.Env = pr.Env
+	}
+	cl.init(p)
+	p.Registry.Register(siteSpec(), pr.hostSpec(), cl.spec())
 	return nil
 }
