@@ -7,14 +7,12 @@
 package onprem
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"sort"
 	"strings"
 
 	"github.com/privlink/privlink/internal/cli/core"
+	"github.com/privlink/privlink/internal/cli/vm"
 )
 
 // APIVersion is the Privlink.OnPrem api-version.
@@ -482,13 +480,6 @@ func hostExpose(r *core.Resource) *core.Command {
 	}
 }
 
-// shellExit passes a shell's exit status through.
-type shellExit struct{ code int }
-
-func (e *shellExit) Error() string { return fmt.Sprintf("the shell exited with status %d", e.code) }
-func (e *shellExit) ExitCode() int { return e.code }
-func (e *shellExit) Silent() bool  { return true }
-
 func hostShell(r *core.Resource) *core.Command {
 	args := append(r.Args(true), &core.Arg{Dest: "command", Options: []string{"--command"},
 		Help: "Run this command with `bash -c` instead of an interactive $SHELL."})
@@ -510,36 +501,7 @@ func hostShell(r *core.Resource) *core.Command {
 			}
 			m, _ := res.(map[string]any)
 			vars, _ := m["variables"].(map[string]any)
-			var cmd *exec.Cmd
-			if command := c.String("command"); command != "" {
-				cmd = exec.CommandContext(c.Context(), "bash", "-c", command)
-			} else {
-				sh := c.Getenv("SHELL")
-				if sh == "" {
-					sh = "/bin/sh"
-				}
-				cmd = exec.CommandContext(c.Context(), sh)
-			}
-			env := os.Environ()
-			keys := make([]string, 0, len(vars))
-			for k := range vars {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				env = append(env, k+"="+fmt.Sprint(vars[k]))
-			}
-			st := c.Streams()
-			cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, st.In, st.Out, st.Err
-			err = cmd.Run()
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				return nil, &shellExit{code: ee.ExitCode()}
-			}
-			if err != nil {
-				return nil, fmt.Errorf("running the shell: %w", err)
-			}
-			return nil, nil
+			return nil, vm.RunShell(c, c.String("command"), vars)
 		},
 	}
 }
