@@ -17,6 +17,11 @@
 //     stored records), next to the same evaluation on a 2-VNet
 //     hub-and-spoke and to the records' stored size.
 //
+// With -privatelink it also measures the Private Link path (issue 4,
+// privatelink.go); with -vpn, bulk TCP from a host of an on-premises site
+// over a Connected site-to-site VPN connection to a VM listener (issue 7,
+// vpn.go).
+//
 // The emulated network of the first three is created through the ARM API
 // of an in-process daemon (app.Start, embedded store). HAProxy, unbound
 // and dnsperf are the Debian packages of the same names; the program says
@@ -76,6 +81,8 @@ type options struct {
 	plEndpoints int
 	plConnects  int
 	plPoll      time.Duration
+	// Site-to-site VPN part (issue 7, vpn.go).
+	vpn bool
 }
 
 func ints(s, flagName string) []int {
@@ -115,6 +122,9 @@ func main() {
 	flag.IntVar(&o.plConnects, "pl-connects", 1000, "connections per Private Link setup round")
 	flag.DurationVar(&o.plPoll, "pl-poll", 5*time.Millisecond, "Azure-AsyncOperation poll interval when creating endpoints")
 	// End of the Private Link flags.
+	// Site-to-site VPN part (issue 7).
+	flag.BoolVar(&o.vpn, "vpn", false, "also run the site-to-site VPN part (bulk TCP from an on-premises site host over a Connected VPN connection to a VM listener)")
+	// End of the site-to-site VPN part.
 	flag.StringVar(&o.profileDir, "profile-dir", "", "write CPU profiles of the last privlink round of each part here")
 	flag.Parse()
 	o.streams, o.connectConc = ints(*streams, "streams"), ints(*conc, "connect-concurrency")
@@ -206,6 +216,15 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		e.notes = append(e.notes, notes...)
 	}
 	// End of the Private Link part.
+	// Site-to-site VPN part (issue 7): see vpn.go.
+	if o.vpn {
+		r, err := siteToVNet(ctx, o, tmp)
+		if err != nil {
+			return fmt.Errorf("site-to-site VPN: %w", err)
+		}
+		rows = append(rows, r...)
+	}
+	// End of the site-to-site VPN part.
 	fmt.Fprintln(out)
 	for _, h := range header {
 		fmt.Fprintf(out, "- %s\n", h)

@@ -147,4 +147,17 @@
 // A connection's vantage is looked up once per snapshot and user name
 // (a cache that a new snapshot replaces), and the per-connection deadline
 // of a decision only builds a timer when the decision has to wait.
+//
+// The SOCKS negotiation is bounded by a read deadline only (its writes are a few bytes on a fresh connection). A
+// target given as an address is dialed with net.Dialer.DialTCP, which
+// skips the resolver's parsing of "host:port".
+//
+// Verdicts are not cached. path.Evaluate is a pure function of the
+// snapshot and the query, but the query carries the flow hash of each
+// connection's 5-tuple, which picks the backend of a load balancer on the
+// path: a cache keyed without it would pin every connection through a
+// load balancer (and so every Private Link flow) to one backend, and one
+// keyed with it would never hit. The evaluation is also about 1% of the
+// CPU of connection setup (bench/RESULTS.md, "Issue 4 targets revisited
+// (session 5)"): the system calls of the proxy and its peers dominate.
 package proxy

@@ -682,11 +682,25 @@ func (p *Proxy) connect(ctx context.Context, via string, d *decision, client net
 func (p *Proxy) dialTarget(ctx context.Context, target string, src netip.Addr) (*net.TCPConn, bool, error) {
 	if lb, ok := LoopbackFor(src); ok {
 		dl := p.dialer
-		dl.LocalAddr = &net.TCPAddr{IP: lb.AsSlice()}
 		dl.Control = bindNoPort
-		c, err := dl.DialContext(ctx, "tcp", target)
+		var c *net.TCPConn
+		var err error
+		if raddr, perr := netip.ParseAddrPort(target); perr == nil {
+			// The target is an address (checkTarget made sure of it
+			// for the listeners): Dialer.DialTCP skips the resolver's
+			// parsing and address list, which DialContext runs for
+			// every connection. The local address is explicit here,
+			// so DialTCP's bind is the same as DialContext's.
+			c, err = dl.DialTCP(ctx, "tcp", netip.AddrPortFrom(lb, 0), raddr)
+		} else {
+			dl.LocalAddr = &net.TCPAddr{IP: lb.AsSlice()}
+			var nc net.Conn
+			if nc, err = dl.DialContext(ctx, "tcp", target); err == nil {
+				c = nc.(*net.TCPConn)
+			}
+		}
 		if err == nil {
-			return c.(*net.TCPConn), true, nil
+			return c, true, nil
 		}
 		if !bindFailed(err) {
 			return nil, false, err

@@ -114,7 +114,11 @@ func (p *Proxy) serveSOCKS(c net.Conn) {
 		return
 	}
 	growStack()
-	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
+	// A read deadline bounds the negotiation: the proxy's own writes
+	// during it are a few bytes on a fresh connection and never block,
+	// and a write deadline would cost a second runtime timer to set and
+	// to clear.
+	_ = c.SetReadDeadline(time.Now().Add(handshakeTimeout))
 	s := socksConnPool.Get().(*socksConn)
 	s.c = c
 	target, err := p.socksHandshake(s)
@@ -271,7 +275,7 @@ func (p *Proxy) socksHandshake(s *socksConn) (net.Conn, error) {
 		return nil, err
 	}
 	// The handshake is over: the flow has no deadline.
-	_ = c.SetDeadline(time.Time{})
+	_ = c.SetReadDeadline(time.Time{})
 	bind, _ := target.LocalAddr().(*net.TCPAddr)
 	if err := socksReply(c, repSucceeded, bind); err != nil {
 		_ = target.Close() // ends the flow, closing the client too
