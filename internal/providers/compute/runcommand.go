@@ -60,8 +60,9 @@ var runCommands = []struct{ id, os string }{
 	{"EnableWindowsUpdate", osWindows}, {"WindowsActivationValidation", osWindows},
 }
 
-// runInput is the body of POST {vm}/runCommand.
-type runInput struct {
+// RunInput is the body of POST {vm}/runCommand (and of privlink's other
+// run commands).
+type RunInput struct {
 	CommandID  string   `json:"commandId"`
 	Script     []string `json:"script"`
 	Parameters []struct {
@@ -105,7 +106,7 @@ func (o runOp) view(now time.Time) runOp {
 var shellIdentRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (pr *Provider) runCommand(ctx context.Context, req *arm.Request, rec *arm.Record) (*arm.Response, error) {
-	var in runInput
+	var in RunInput
 	if err := req.DecodeBody(&in); err != nil {
 		return nil, err
 	}
@@ -211,7 +212,7 @@ func readRunOp(ctx context.Context, t *arm.Txn, id string) (runOp, bool, error) 
 }
 
 // start runs the command in the background and records its result.
-func (pr *Provider) start(op runOp, v *vmView, commandID string, in runInput) {
+func (pr *Provider) start(op runOp, v *vmView, commandID string, in RunInput) {
 	key := strings.ToLower(op.VM)
 	rctx, cancel := context.WithTimeout(pr.ctx, pr.RunCommandTimeout)
 	pr.mu.Lock()
@@ -264,7 +265,7 @@ func (pr *Provider) finish(op runOp) {
 
 // execute runs one command and returns its statuses, or the operation's
 // error.
-func (pr *Provider) execute(ctx context.Context, v *vmView, commandID string, in runInput) ([]InstanceViewStatus, *arm.Error) {
+func (pr *Provider) execute(ctx context.Context, v *vmView, commandID string, in RunInput) ([]InstanceViewStatus, *arm.Error) {
 	var stdout, stderr string
 	switch {
 	case strings.EqualFold(commandID, "ifconfig"):
@@ -286,7 +287,7 @@ func (pr *Provider) execute(ctx context.Context, v *vmView, commandID string, in
 }
 
 // shell runs a RunShellScript script on the host.
-func (pr *Provider) shell(ctx context.Context, vmID string, in runInput) (string, string, *arm.Error) {
+func (pr *Provider) shell(ctx context.Context, vmID string, in RunInput) (string, string, *arm.Error) {
 	dir, err := os.MkdirTemp("", "privlink-runcommand-")
 	if err != nil {
 		return "", "", &arm.Error{Code: "InternalExecutionError", Message: fmt.Sprintf("Run command could not prepare its directory: %v", err)}
@@ -303,6 +304,17 @@ func (pr *Provider) shell(ctx context.Context, vmID string, in runInput) (string
 	if !slices.ContainsFunc(env, func(s string) bool { return strings.HasPrefix(s, "PATH=") }) {
 		env = append(env, "PATH="+hostPath())
 	}
+	return ExecScript(ctx, pr.Shell, dir, env, in, pr.RunCommandTimeout,
+		"The run command was canceled: the virtual machine was deleted or the emulator is stopping.")
+}
+
+// ExecScript runs a RunShellScript script with shell in dir and env: the
+// script's parameters are its positional arguments and, when their names
+// are shell identifiers, environment variables. It keeps the last 4 KiB of
+// stdout and stderr, kills the script's process group when ctx ends, and
+// answers Azure's errors (timeout, in the message, is the limit that
+// ended ctx; canceled is the message when ctx was canceled otherwise).
+func ExecScript(ctx context.Context, shell, dir string, env []string, in RunInput, timeout time.Duration, canceled string) (string, string, *arm.Error) {
 	args := []string{"-c", strings.Join(in.Script, "\n"), "script.sh"}
 	for _, p := range in.Parameters {
 		args = append(args, p.Value)
@@ -311,7 +323,7 @@ func (pr *Provider) shell(ctx context.Context, vmID string, in runInput) (string
 		}
 	}
 	out, errs := newTail(maxTailLen), newTail(maxTailLen)
-	c := exec.CommandContext(ctx, pr.Shell, args...)
+	c := exec.CommandContext(ctx, shell, args...)
 	c.Dir = dir
 	c.Env = env
 	c.Stdout = out
@@ -322,9 +334,9 @@ func (pr *Provider) shell(ctx context.Context, vmID string, in runInput) (string
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return "", "", &arm.Error{Code: "OperationTimedOut",
-			Message: fmt.Sprintf("The run command did not complete within %s and was stopped.", pr.RunCommandTimeout)}
+			Message: fmt.Sprintf("The run command did not complete within %s and was stopped.", timeout)}
 	case ctx.Err() != nil:
-		return "", "", &arm.Error{Code: "Canceled", Message: "The run command was canceled: the virtual machine was deleted or the emulator is stopping."}
+		return "", "", &arm.Error{Code: "Canceled", Message: canceled}
 	case runErr != nil:
 		var ee *exec.ExitError
 		if !errors.As(runErr, &ee) {

@@ -2,19 +2,14 @@ package onprem
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
-	"time"
 
 	"github.com/privlink/privlink/internal/arm"
+	"github.com/privlink/privlink/internal/providers/compute"
 )
 
 // Run commands on site hosts: POST {host}/runCommand with Azure's
@@ -29,18 +24,7 @@ import (
 // ends (a site host is privlink's own resource, so no Azure client
 // depends on the operation being long-running).
 
-const maxTailLen = 4 * 1024
-
-var shellIdentRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-type runInput struct {
-	CommandID  string   `json:"commandId"`
-	Script     []string `json:"script"`
-	Parameters []struct {
-		Name  string `json:"name"`
-		Value string `json:"value"`
-	} `json:"parameters"`
-}
+type runInput = compute.RunInput
 
 // RunStatus is one status of a run command result.
 type RunStatus struct {
@@ -103,54 +87,5 @@ func (pr Provider) shell(ctx context.Context, hostID string, in runInput) (strin
 		}
 		env = append(env, "PATH="+path)
 	}
-	args := []string{"-c", strings.Join(in.Script, "\n"), "script.sh"}
-	for _, p := range in.Parameters {
-		args = append(args, p.Value)
-		if shellIdentRE.MatchString(p.Name) {
-			env = append(env, p.Name+"="+p.Value)
-		}
-	}
-	out, errs := &tail{max: maxTailLen}, &tail{max: maxTailLen}
-	c := exec.CommandContext(ctx, "bash", args...)
-	c.Dir, c.Env, c.Stdout, c.Stderr = dir, env, out, errs
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
-	c.WaitDelay = 5 * time.Second
-	runErr := c.Run()
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return "", "", &arm.Error{Code: "OperationTimedOut",
-			Message: fmt.Sprintf("The run command did not complete within %s and was stopped.", pr.RunCommandTimeout)}
-	case ctx.Err() != nil:
-		return "", "", &arm.Error{Code: "Canceled", Message: "The run command was canceled."}
-	case runErr != nil:
-		var ee *exec.ExitError
-		if !errors.As(runErr, &ee) {
-			return "", "", &arm.Error{Code: "InternalExecutionError", Message: fmt.Sprintf("Run command could not start the script: %v", runErr)}
-		}
-	}
-	return out.String(), errs.String(), nil
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
+	return compute.ExecScript(ctx, "bash", dir, env, in, pr.RunCommandTimeout, "The run command was canceled.")
 }
