@@ -148,3 +148,15 @@ func invalidContent(err error) *Error {
 	return BadRequest("InvalidRequestContent",
 		"The request content was invalid and could not be deserialized: '%s'.", err.Error())
 }
+
+// MarkDeleting puts the record in the Deleting state for a delete its
+// provider carries out itself: a new generation (the delete supersedes
+// any operation in flight), no error, and provisioningState Deleting.
+func (r *Record) MarkDeleting() {
+	r.Generation++
+	r.State = StateDeleting
+	r.OpError = nil
+	props := r.Resource.PropertiesMap()
+	props["provisioningState"] = StateDeleting
+	r.Resource.SetPropertiesMap(props)
+}

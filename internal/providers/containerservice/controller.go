@@ -290,12 +290,7 @@ func (pr *Provider) deleteClusterRoute(ctx context.Context, req *arm.Request) (*
 				return err
 			}
 			rec.Internal = raw
-			rec.Generation++
-			rec.State = arm.StateDeleting
-			rec.OpError = nil
-			props := rec.Resource.PropertiesMap()
-			props["provisioningState"] = arm.StateDeleting
-			rec.Resource.SetPropertiesMap(props)
+			rec.MarkDeleting()
 			if err := t.Write(ctx, rec); err != nil {
 				return err
 			}

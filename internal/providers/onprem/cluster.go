@@ -655,12 +655,7 @@ func (cl *Clusters) deleteRoute(ctx context.Context, req *arm.Request) (*arm.Res
 				}
 			}
 			rec.Refs = refs
-			rec.Generation++
-			rec.State = arm.StateDeleting
-			rec.OpError = nil
-			props := rec.Resource.PropertiesMap()
-			props["provisioningState"] = arm.StateDeleting
-			rec.Resource.SetPropertiesMap(props)
+			rec.MarkDeleting()
 			if err := t.Write(ctx, rec); err != nil {
 				return err
 			}
