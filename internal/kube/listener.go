@@ -90,6 +90,14 @@ func (l *ownerOnlyListener) fromThisProcess(c net.Conn) (bool, string) {
 func clientSocketInode(client, server netip.AddrPort) (uint64, error) {
 	client = netip.AddrPortFrom(client.Addr().Unmap(), client.Port())
 	server = netip.AddrPortFrom(server.Addr().Unmap(), server.Port())
+	// The kernel's exact lookup first: scanning /proc/net/tcp costs as
+	// much as there are sockets on the machine.
+	if inode, found, err := diagSocketInode(client, server); err == nil {
+		if found {
+			return inode, nil
+		}
+		return 0, fmt.Errorf("no socket %s -> %s", client, server)
+	}
 	files := []string{"/proc/net/tcp", "/proc/net/tcp6"}
 	for _, f := range files {
 		inode, found, err := scanProcNetTCP(f, client, server)
