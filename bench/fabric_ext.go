@@ -20,7 +20,7 @@ import (
 
 // Peer programs the data-plane benchmarks compare privlink with (Debian
 // packages).
-var peerPackages = map[string]string{"haproxy": "haproxy", "unbound": "unbound", "dnsperf": "dnsperf"}
+var peerPackages = map[string]string{"haproxy": "haproxy", "unbound": "unbound", "dnsperf": "dnsperf", "microsocks": "microsocks", "danted": "dante-server"}
 
 // LookPeer finds a peer program, or says how to install it.
 func LookPeer(name string) (string, error) {

@@ -9,6 +9,10 @@
 //     relay;
 //   - connection setup (dial, one byte echoed, close) the same four ways:
 //     p50 latency with one client, rate with several;
+//   - both of these also through two SOCKS5 servers written in C
+//     (microsocks and Dante), the same client and protocol as privlink's
+//     ingress, to show what the SOCKS5 negotiation itself costs next to
+//     HAProxy's plain TCP relay;
 //   - DNS queries/s (dnsperf) against the VNet's resolver answering a
 //     private zone linked to the VNet, next to unbound serving the same
 //     records as a local zone;
@@ -23,9 +27,9 @@
 // vpn.go).
 //
 // The emulated network of the first three is created through the ARM API
-// of an in-process daemon (app.Start, embedded store). HAProxy, unbound
-// and dnsperf are the Debian packages of the same names; the program says
-// how to install any that is missing.
+// of an in-process daemon (app.Start, embedded store). HAProxy, unbound,
+// dnsperf, microsocks and Dante (dante-server) are Debian packages; the
+// program says how to install any that is missing.
 //
 // Run it from the module root:
 //
@@ -159,6 +163,8 @@ type env struct {
 	relaySink  *bench.Server
 	relayEcho  *bench.Server
 	hap        *bench.HAProxy
+	microsocks *bench.SOCKSPeer
+	dante      *bench.SOCKSPeer
 	dir        string
 	notes      []string
 }
@@ -173,10 +179,10 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	e := &env{o: o, dir: tmp}
 	var rows []row
 	if !o.skip["stream"] || !o.skip["connect"] || !o.skip["dns"] {
+		defer e.close()
 		if err := e.setup(ctx); err != nil {
 			return err
 		}
-		defer e.close()
 	}
 	if !o.skip["stream"] {
 		r, err := e.stream()
@@ -265,6 +271,13 @@ func (e *env) setup(ctx context.Context) (err error) {
 			return err
 		}
 		e.notes = append(e.notes, fmt.Sprintf("peer: %s, nbthread %d, TCP mode (`listen` sections, see bench/fabric_ext.go)", e.hap.Version, e.o.peerThreads))
+		if e.microsocks, err = bench.StartMicrosocks("bench", "bench-secret"); err != nil {
+			return err
+		}
+		if e.dante, err = bench.StartDante(e.dir); err != nil {
+			return err
+		}
+		e.notes = append(e.notes, fmt.Sprintf("SOCKS5 peers (the same client and negotiation as privlink, to the real loopback listener): %s with user/password authentication (thread per connection); %s without authentication (one round trip fewer; see bench/socks_peers.go)", e.microsocks.Version, e.dante.Version))
 	}
 	dir := filepath.Join(e.dir, "daemon")
 	progress("starting in-process daemon (embedded store) in %s", dir)
@@ -290,6 +303,11 @@ func (e *env) setup(ctx context.Context) (err error) {
 func (e *env) close() {
 	if e.hap != nil {
 		e.hap.Stop()
+	}
+	for _, p := range []*bench.SOCKSPeer{e.microsocks, e.dante} {
+		if p != nil {
+			p.Stop()
+		}
 	}
 	if e.d != nil {
 		if err := e.d.Close(); err != nil {
@@ -339,12 +357,19 @@ func (e *env) stream() ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
+	// microsocks is left out here: it closes both sockets when the
+	// client half-closes, so the sink's byte count never comes back.
+	danteSink, err := e.dante.Dialer(e.sink.Addr())
+	if err != nil {
+		return nil, err
+	}
 	vs := []variant{
 		{"direct", bench.DirectDialer(e.sink.Addr())},
 		{"privlink", viaFabric},
 		{"haproxy", bench.DirectDialer(e.hap.Addrs["sink"])},
 		{"haproxy-splice", bench.DirectDialer(e.hap.Addrs["sink-splice"])},
 		{"go-relay", bench.DirectDialer(e.relaySink.Addr())},
+		{"dante", danteSink},
 	}
 	// Warm-up: one small stream each (checks every path end to end).
 	for _, v := range vs {
@@ -398,6 +423,11 @@ func (e *env) stream() ([]row, error) {
 			ref:    fmt.Sprintf("go-relay %s (rounds %s)", mbps(bench.Median(rates["go-relay"])), spanf(rates["go-relay"], mbps)),
 			ratio:  fmt.Sprintf("privlink ÷ go-relay %.2f; go-relay ÷ direct %.2f", bench.Median(bench.Ratios(p, rates["go-relay"])), bench.Median(bench.Ratios(rates["go-relay"], rates["direct"]))),
 			target: "–", met: "–",
+		}, row{
+			what:   fmt.Sprintf("… against the SOCKS5 peer dante (C, same client; microsocks cannot half-close), %d stream(s); and the best of every relay measured", n),
+			ref:    fmt.Sprintf("dante %s (rounds %s)", mbps(bench.Median(rates["dante"])), spanf(rates["dante"], mbps)),
+			ratio:  fmt.Sprintf("privlink ÷ dante %.2f; best relay ÷ direct %.2f", bench.Median(bench.Ratios(p, rates["dante"])), bestRelayToDirect(rates)),
+			target: "–", met: "–",
 		})
 	}
 	return rows, nil
@@ -412,6 +442,14 @@ func (e *env) connect(ctx context.Context) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
+	msEcho, err := e.microsocks.Dialer(e.echo.Addr())
+	if err != nil {
+		return nil, err
+	}
+	danteEcho, err := e.dante.Dialer(e.echo.Addr())
+	if err != nil {
+		return nil, err
+	}
 	vs := []variant{
 		{"direct", bench.DirectDialer(e.echo.Addr())},
 		{"privlink", byIP},
@@ -419,6 +457,8 @@ func (e *env) connect(ctx context.Context) ([]row, error) {
 		{"privlink-http", bench.HTTPConnectDialer(e.w.Env.HTTPProxy, e.w.Env.Vantage, e.d.App.FabricToken(), e.w.EchoDest())},
 		{"haproxy", bench.DirectDialer(e.hap.Addrs["echo"])},
 		{"go-relay", bench.DirectDialer(e.relayEcho.Addr())},
+		{"microsocks", msEcho},
+		{"dante", danteEcho},
 	}
 	for _, v := range vs {
 		if _, err := bench.Run(ctx, 4, 200, bench.ConnectOp(v.dial)); err != nil {
@@ -495,6 +535,11 @@ func (e *env) connect(ctx context.Context) ([]row, error) {
 			what:   fmt.Sprintf("… breakdown, %d client(s): privlink's HTTP CONNECT proxy (1 round trip before data; SOCKS5 with authentication takes 3)", c),
 			value:  "HTTP CONNECT: " + desc("privlink-http") + fmt.Sprintf("; added p50 %s", us(added("privlink-http"))),
 			ratio:  fmt.Sprintf("rate %.2f of HAProxy", bench.Median(bench.Ratios(rate("privlink-http"), rate("haproxy")))),
+			target: "–", met: "–",
+		}, row{
+			what:   fmt.Sprintf("… against the SOCKS5 peers (C servers, same client), %d client(s): microsocks with user/password (privlink's negotiation); dante without authentication (one round trip fewer)", c),
+			ref:    "microsocks: " + desc("microsocks") + "; dante: " + desc("dante") + fmt.Sprintf("; microsocks ÷ HAProxy %.2f, dante ÷ HAProxy %.2f", bench.Median(bench.Ratios(rate("microsocks"), rate("haproxy"))), bench.Median(bench.Ratios(rate("dante"), rate("haproxy")))),
+			ratio:  fmt.Sprintf("privlink ÷ microsocks %.2f (rounds %s); ÷ dante %.2f (rounds %s)", bench.Median(bench.Ratios(rate("privlink"), rate("microsocks"))), spanf(bench.Ratios(rate("privlink"), rate("microsocks")), f2), bench.Median(bench.Ratios(rate("privlink"), rate("dante"))), spanf(bench.Ratios(rate("privlink"), rate("dante")), f2)),
 			target: "–", met: "–",
 		})
 	}
@@ -625,6 +670,19 @@ func evaluator(o options) ([]row, error) {
 		target: "≤ 500 MB",
 		met:    bench.Met(held <= targetSnapshot),
 	}}, nil
+}
+
+// bestRelayToDirect is the best median throughput of any relay measured
+// (HAProxy either way, the Go relay, the SOCKS5 peers, privlink) as a
+// fraction of direct loopback: how far from direct any relay got.
+func bestRelayToDirect(rates map[string][]float64) float64 {
+	best := 0.0
+	for k, r := range rates {
+		if k != "direct" {
+			best = max(best, bench.Median(bench.Ratios(r, rates["direct"])))
+		}
+	}
+	return best
 }
 
 func smallBuild(hs *bench.HubSpoke) (*fabric.Snapshot, error) {
