@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,4 +53,44 @@ func Met(ok bool) string {
 		return "**yes**"
 	}
 	return "**NO**"
+}
+
+// TimeWait is the number of TCP sockets in TIME_WAIT on the machine
+// (/proc/net/sockstat), or -1 when it cannot be read.
+func TimeWait() int {
+	b, err := os.ReadFile("/proc/net/sockstat")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "TCP:" {
+			continue
+		}
+		for i := 1; i+1 < len(f); i += 2 {
+			if f[i] == "tw" {
+				if n, err := strconv.Atoi(f[i+1]); err == nil {
+					return n
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// DrainTimeWait waits (at most timeout) until fewer than limit TCP sockets
+// are in TIME_WAIT. A connection-setup round leaves tens of thousands
+// of them on loopback for a minute; while they last, binding a listener
+// to port 0 can fail with "address already in use" and connect gets
+// slower, which would shift the next measurement. It returns the count
+// it stopped at.
+func DrainTimeWait(limit int, timeout time.Duration) int {
+	deadline := time.Now().Add(timeout)
+	for {
+		n := TimeWait()
+		if n < limit || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(time.Second)
+	}
 }

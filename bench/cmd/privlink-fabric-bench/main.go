@@ -55,6 +55,9 @@ import (
 	"github.com/privlink/privlink/internal/fabric"
 )
 
+// timeWaitLimit is the TIME_WAIT count below which a part may start.
+const timeWaitLimit = 20000
+
 // Targets of issue 3.
 const (
 	targetStreamRatio = 0.8                    // of direct loopback
@@ -178,13 +181,25 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	header := bench.Machine("privlink-fabric-bench")
 	e := &env{o: o, dir: tmp}
 	var rows []row
+	// Each part starts once the TIME_WAIT sockets of the one before have
+	// mostly expired (bench.DrainTimeWait).
+	drain := func(part string) {
+		if n := bench.TimeWait(); n >= timeWaitLimit {
+			progress("%s: waiting for %d TIME_WAIT sockets to expire", part, n)
+			if n = bench.DrainTimeWait(timeWaitLimit, 90*time.Second); n >= timeWaitLimit {
+				e.notes = append(e.notes, fmt.Sprintf("%s started with %d TCP sockets in TIME_WAIT", part, n))
+			}
+		}
+	}
 	if !o.skip["stream"] || !o.skip["connect"] || !o.skip["dns"] {
+		drain("setup")
 		defer e.close()
 		if err := e.setup(ctx); err != nil {
 			return err
 		}
 	}
 	if !o.skip["stream"] {
+		drain("bulk stream")
 		r, err := e.stream()
 		if err != nil {
 			return fmt.Errorf("bulk stream: %w", err)
@@ -192,6 +207,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		rows = append(rows, r...)
 	}
 	if !o.skip["connect"] {
+		drain("connection setup")
 		r, err := e.connect(ctx)
 		if err != nil {
 			return fmt.Errorf("connection setup: %w", err)
@@ -199,6 +215,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		rows = append(rows, r...)
 	}
 	if !o.skip["dns"] {
+		drain("dns")
 		r, err := e.dns(ctx)
 		if err != nil {
 			return fmt.Errorf("dns: %w", err)
@@ -214,6 +231,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	}
 	// Private Link part (issue 4): see privatelink.go.
 	if o.privateLink {
+		drain("private link")
 		r, notes, err := privateLink(ctx, o, tmp)
 		if err != nil {
 			return fmt.Errorf("private link: %w", err)
@@ -224,6 +242,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	// End of the Private Link part.
 	// Site-to-site VPN part (issue 7): see vpn.go.
 	if o.vpn {
+		drain("site-to-site VPN")
 		r, err := siteToVNet(ctx, o, tmp)
 		if err != nil {
 			return fmt.Errorf("site-to-site VPN: %w", err)
@@ -327,6 +346,20 @@ type variant struct {
 	dial bench.Dialer
 }
 
+// optionalPeer names the peers whose failure leaves them out of the rest
+// of a part instead of ending the run: the SOCKS5 peers are context, not
+// a target, and Dante binds its outgoing sockets to a port before
+// connecting, so it runs out of ports when loopback holds many
+// TIME_WAIT sockets (privlink's dials leave the port to connect).
+func optionalPeer(name string) bool { return name == "microsocks" || name == "dante" }
+
+// peerFailed records an optional peer's failure in the report's notes.
+func (e *env) peerFailed(failed map[string]bool, what, name string, err error) {
+	failed[name] = true
+	progress("%s: %s failed, left out of the remaining rounds: %v", what, name, err)
+	e.notes = append(e.notes, fmt.Sprintf("%s: %s failed and was left out of the remaining rounds: %v", what, name, err))
+}
+
 func (e *env) socks(dest string) (bench.Dialer, error) {
 	return bench.SOCKSDialer(e.w.Env.SOCKS5, e.w.Env.Vantage, e.d.App.FabricToken(), dest)
 }
@@ -372,9 +405,13 @@ func (e *env) stream() ([]row, error) {
 		{"dante", danteSink},
 	}
 	// Warm-up: one small stream each (checks every path end to end).
+	failed := map[string]bool{}
 	for _, v := range vs {
 		if _, err := bench.Stream(v.dial, 8<<20, make([]byte, 256<<10)); err != nil {
-			return nil, fmt.Errorf("%s: %w", v.name, err)
+			if !optionalPeer(v.name) {
+				return nil, fmt.Errorf("%s: %w", v.name, err)
+			}
+			e.peerFailed(failed, "bulk warm-up", v.name, err)
 		}
 	}
 	var rows []row
@@ -383,11 +420,18 @@ func (e *env) stream() ([]row, error) {
 		for r := range e.o.rounds {
 			var line []string
 			for _, v := range vs {
+				if failed[v.name] {
+					continue
+				}
 				var res bench.StreamResult
 				err := e.profiled(v.name == "privlink" && r == e.o.rounds-1, fmt.Sprintf("stream-%d.prof", n), func() (err error) {
 					res, err = bench.Streams(v.dial, n, e.o.streamBytes)
 					return err
 				})
+				if err != nil && optionalPeer(v.name) {
+					e.peerFailed(failed, fmt.Sprintf("bulk, %d streams", n), v.name, err)
+					continue
+				}
 				if err != nil {
 					return nil, fmt.Errorf("%s, %d streams: %w", v.name, n, err)
 				}
@@ -460,9 +504,13 @@ func (e *env) connect(ctx context.Context) ([]row, error) {
 		{"microsocks", msEcho},
 		{"dante", danteEcho},
 	}
+	failed := map[string]bool{}
 	for _, v := range vs {
 		if _, err := bench.Run(ctx, 4, 200, bench.ConnectOp(v.dial)); err != nil {
-			return nil, fmt.Errorf("%s: %w", v.name, err)
+			if !optionalPeer(v.name) {
+				return nil, fmt.Errorf("%s: %w", v.name, err)
+			}
+			e.peerFailed(failed, "connection setup warm-up", v.name, err)
 		}
 	}
 	var rows []row
@@ -471,11 +519,18 @@ func (e *env) connect(ctx context.Context) ([]row, error) {
 		for r := range e.o.rounds {
 			var line []string
 			for _, v := range vs {
+				if failed[v.name] {
+					continue
+				}
 				var x bench.Result
 				err := e.profiled(v.name == "privlink" && r == e.o.rounds-1, fmt.Sprintf("connect-%d.prof", c), func() (err error) {
 					x, err = bench.Run(ctx, c, e.o.connects, bench.ConnectOp(v.dial))
 					return err
 				})
+				if err != nil && optionalPeer(v.name) {
+					e.peerFailed(failed, fmt.Sprintf("connection setup, %d clients", c), v.name, err)
+					continue
+				}
 				if err != nil {
 					return nil, fmt.Errorf("%s, %d clients: %w", v.name, c, err)
 				}
@@ -504,6 +559,9 @@ func (e *env) connect(ctx context.Context) ([]row, error) {
 			return time.Duration(bench.Median(d))
 		}
 		desc := func(k string) string {
+			if len(res[k]) == 0 {
+				return "failed (see the notes)"
+			}
 			return fmt.Sprintf("%.0f/s (rounds %s), p50 %s, p99 %s", bench.Median(rate(k)), spanf(rate(k), f0),
 				us(m[k].Quantile(0.5)), us(m[k].Quantile(0.99)))
 		}
