@@ -132,10 +132,44 @@ type commandRun struct {
 	result  kube.CommandResult
 	err     error
 	started time.Time
+	// finished is set before done is closed.
+	finished time.Time
+}
+
+// commandResultRetention is how long a finished command's result can be
+// fetched (`az aks command result`); older results are forgotten, and
+// GET answers 404 for them as for an unknown ID.
+const commandResultRetention = time.Hour
+
+// pruneRuns forgets the results of commands finished more than the
+// retention ago, so a daemon serving many command invocations does not
+// keep every output. The caller holds pr.mu.
+func (pr *Provider) pruneRuns(now time.Time) {
+	for id, r := range pr.runs {
+		select {
+		case <-r.done:
+			if now.Sub(r.finished) > commandResultRetention {
+				delete(pr.runs, id)
+			}
+		default:
+		}
+	}
 }
 
 // maxContextBytes bounds the attached files (the zip's content).
 const maxContextBytes = 16 << 20
+
+// forgetRuns drops the command results of a cluster being deleted, so a
+// cluster created again under the same name starts with none.
+func (pr *Provider) forgetRuns(clusterID string) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	for id, r := range pr.runs {
+		if strings.EqualFold(r.cluster, clusterID) {
+			delete(pr.runs, id)
+		}
+	}
+}
 
 // runCommand serves POST runCommand: 202 with Location .../commandResults/{id}.
 func (pr *Provider) runCommand(ctx context.Context, req *arm.Request, rec *arm.Record) (*arm.Response, error) {
@@ -175,13 +209,15 @@ func (pr *Provider) runCommand(ctx context.Context, req *arm.Request, rec *arm.R
 	run := &commandRun{id: strings.ReplaceAll(uuid.NewString(), "-", ""), cluster: strings.ToLower(rec.Resource.ID),
 		done: make(chan struct{}), started: time.Now().UTC()}
 	pr.mu.Lock()
+	pr.pruneRuns(run.started)
 	pr.runs[run.id] = run
 	pr.mu.Unlock()
 	pr.wg.Add(1)
 	go func() {
 		defer pr.wg.Done()
-		defer close(run.done)
 		run.result, run.err = c.RunCommand(pr.ctx, run.id, body.Command, files, pr.commandEnv(pr.ctx, st)...)
+		run.finished = time.Now().UTC()
+		close(run.done)
 	}()
 	h := http.Header{}
 	h.Set("Location", req.BaseURL+rec.Resource.ID+"/"+CommandResultsPath+"/"+run.id+"?api-version="+req.APIVersion)
@@ -248,6 +284,7 @@ func unzipContext(b64 string) (map[string][]byte, error) {
 func (pr *Provider) commandResult(ctx context.Context, req *arm.Request) (*arm.Response, error) {
 	id := req.Vars["id"]
 	pr.mu.Lock()
+	pr.pruneRuns(time.Now().UTC())
 	run := pr.runs[id]
 	pr.mu.Unlock()
 	rid, err := routeID(req)
@@ -267,7 +304,7 @@ func (pr *Provider) commandResult(ctx context.Context, req *arm.Request) (*arm.R
 		return &arm.Response{Status: http.StatusAccepted, Header: h}, nil
 	}
 	props := map[string]any{"provisioningState": "Succeeded", "exitCode": run.result.ExitCode,
-		"startedAt": fmtTime(run.result.StartedAt, run.started), "finishedAt": fmtTime(run.result.FinishedAt, time.Now().UTC()),
+		"startedAt": fmtTime(run.result.StartedAt, run.started), "finishedAt": fmtTime(run.result.FinishedAt, run.finished),
 		"logs": run.result.Logs, "reason": ""}
 	if run.err != nil {
 		props["provisioningState"] = "Failed"

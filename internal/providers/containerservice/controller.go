@@ -191,6 +191,7 @@ func (e *env) stop() error {
 // its record in a custom private DNS zone.
 func (e *env) teardown() error {
 	e.pr.stopAgents(e.st.GUID)
+	e.pr.forgetRuns(e.id.String())
 	if err := e.pr.Kube.Delete(e.ctx, e.st.GUID); err != nil {
 		return fmt.Errorf("delete the Kubernetes control plane: %w", err)
 	}
