@@ -54,7 +54,10 @@ func (d *Daemon) newFrontDoor(h http.Handler, iss *auth.Issuer) (*cdn.Provider, 
 		},
 		Certificate: &cert,
 		OriginRoots: roots,
-		Log:         d.log.With("component", "frontdoor"),
+		// Every resource write goes through the fence: the edge rereads
+		// its configuration after any of them.
+		Generation: dp.fence.Revision,
+		Log:        d.log.With("component", "frontdoor"),
 	}
 	p.ClientIP = func(remote netip.AddrPort) (netip.Addr, bool) { return edgeClientIP(dp, p, remote) }
 	return p, nil

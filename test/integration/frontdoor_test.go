@@ -250,6 +250,25 @@ func TestFrontDoorPrivateLink(t *testing.T) {
 		t.Fatalf("after a restart: %d %q", code, body)
 	}
 
+	// Rejecting the connection stops Front Door's traffic at once, although
+	// the edge keeps its connections to the origin open between requests:
+	// the fabric closes flows whose endpoint connection is no longer
+	// Approved, and the edge rereads its configuration after the write.
+	mu.Lock()
+	served := len(got)
+	mu.Unlock()
+	cstate["status"], cstate["description"] = "Rejected", "no more"
+	b, _ = json.Marshal(map[string]any{"name": conn["name"], "properties": map[string]any{"privateLinkServiceConnectionState": cstate}})
+	call(http.MethodPut, plsID+"/privateEndpointConnections/"+conn["name"].(string), "2022-05-01", string(b), 200, 201, 202)
+	if code, body, _ = get("http://" + host + "/rejected"); code != http.StatusServiceUnavailable {
+		t.Fatalf("after rejection: %d %q, want 503", code, body)
+	}
+	mu.Lock()
+	if len(got) != served {
+		t.Errorf("the backend saw a request after the rejection: %+v", got[served:])
+	}
+	mu.Unlock()
+
 	// Deleting the origin removes Front Door's endpoint and the connection.
 	call(http.MethodDelete, originPath, cdnAPI, "", 200, 202, 204)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {

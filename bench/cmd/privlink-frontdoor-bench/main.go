@@ -171,7 +171,12 @@ spec:
 	}
 	var pls string
 	for i := 0; pls == "" && i < 200; i++ {
-		pls, _ = e.az(ctx, "network", "private-link-service", "show", "-g", mc, "-n", "myPLS", "--query", "id", "-o", "tsv")
+		// Until the cloud provider has made it, show fails (its output is
+		// the error, not an ID).
+		if out, err := e.az(ctx, "network", "private-link-service", "show", "-g", mc, "-n", "myPLS", "--query", "id", "-o", "tsv"); err == nil {
+			pls = out
+			break
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	if pls == "" {

@@ -23,6 +23,16 @@
 //     otherwise it refuses in the protocol's terms and logs the verdict's
 //     block reasons.
 //
+// Absolute-URI requests (http_proxy) are forwarded over connections made
+// the same way. Requests a client sends on one connection to the proxy
+// reuse that connection's upstream connection to the same origin host, as
+// the client would reuse its own connection to the server without a
+// proxy: the upstream connection is a flow decided when it was dialed
+// (later security rule changes do not cut it; a stopped host or a
+// withdrawn endpoint connection closes it), it is never shared with
+// another client connection or vantage, and it closes with the client's
+// connection or after 90 s idle.
+//
 // Outcomes map to SOCKS5 replies (RFC 1928) and HTTP statuses as follows:
 //
 //	Outcome               SOCKS5 reply                           HTTP CONNECT / absolute URI

@@ -160,6 +160,13 @@ func (e *fakeEval) Evaluate(s *fabric.Snapshot, q fabric.Query) fabric.Verdict {
 		TranslatedSource: netip.MustParseAddr("10.0.0.4")}
 }
 
+// calls is the number of evaluations so far.
+func (e *fakeEval) calls() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.queries)
+}
+
 func (e *fakeEval) lastQuery() fabric.Query {
 	e.mu.Lock()
 	defer e.mu.Unlock()

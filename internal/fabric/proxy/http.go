@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/privlink/privlink/internal/fabric"
@@ -23,10 +24,23 @@ import (
 // over connections made through the same decision from the vantage.
 // Clients authenticate with Proxy-Authorization: Basic vantage:token.
 func (p *Proxy) ServeHTTP(l net.Listener) error {
+	var conns sync.Map // net.Conn -> *clientConn
 	srv := &http.Server{
 		Handler:           http.HandlerFunc(p.handleHTTP),
 		ReadHeaderTimeout: handshakeTimeout,
 		ErrorLog:          slog.NewLogLogger(p.log.With("server", "http").Handler(), slog.LevelWarn),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			cc := &clientConn{}
+			conns.Store(c, cc)
+			return context.WithValue(ctx, clientConnKey{}, cc)
+		},
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if st == http.StateClosed || st == http.StateHijacked {
+				if cc, ok := conns.LoadAndDelete(c); ok {
+					cc.(*clientConn).close()
+				}
+			}
+		},
 	}
 	p.mu.Lock()
 	if p.closed {
@@ -235,18 +249,99 @@ func writeRefusal(w http.ResponseWriter, vantageName string, re *RefusedError) {
 	_, _ = w.Write([]byte(b.String()))
 }
 
-// newForwarder returns the forwarder of absolute-URI requests. Its
-// transport dials through the decision from the request's vantage and
-// keeps no idle connections, so every request is decided (and a pooled
-// connection is never shared between vantages).
-func (p *Proxy) newForwarder() *httputil.ReverseProxy {
-	tr := &http.Transport{
+// clientConnKey is the context key of the client connection an
+// absolute-URI request came on.
+type clientConnKey struct{}
+
+// clientConn holds the forwarding transports of one client connection to
+// the HTTP proxy, one per vantage. Requests that a client sends on one
+// connection to the proxy reuse the upstream connections of earlier ones,
+// as the same client would reuse its own connection to the server without
+// a proxy: such a connection was decided by the fabric when it was dialed
+// and, like any flow, survives later security rule changes and is closed
+// when its path is withdrawn. Connections are never shared between client
+// connections or vantages, and they close with the client's connection.
+type clientConn struct {
+	mu     sync.Mutex
+	closed bool
+	byVant map[string]*http.Transport
+}
+
+// fwdIdleTimeout closes an upstream connection left idle this long while
+// its client connection stays open.
+const fwdIdleTimeout = 90 * time.Second
+
+func (c *clientConn) transport(vantage string, mk func(keepAlive bool) *http.Transport) (t *http.Transport, shared bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := c.byVant[vantage]; t != nil {
+		return t, true
+	}
+	if c.closed {
+		return mk(false), false
+	}
+	if c.byVant == nil {
+		c.byVant = map[string]*http.Transport{}
+	}
+	t = mk(true)
+	c.byVant[vantage] = t
+	return t, true
+}
+
+func (c *clientConn) close() {
+	c.mu.Lock()
+	ts := c.byVant
+	c.byVant, c.closed = nil, true
+	c.mu.Unlock()
+	for _, t := range ts {
+		t.CloseIdleConnections()
+	}
+}
+
+// forwardTransport picks the request's client connection's transport for
+// its vantage; without one (a request not served by ServeHTTP) a
+// transport that keeps no connection.
+type forwardTransport struct{ p *Proxy }
+
+func (f forwardTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	fi, _ := r.Context().Value(fwdKey{}).(fwdInfo)
+	cc, _ := r.Context().Value(clientConnKey{}).(*clientConn)
+	if cc == nil {
+		t := f.p.newForwardTransport(false)
+		defer t.CloseIdleConnections()
+		return t.RoundTrip(r)
+	}
+	t, shared := cc.transport(fi.vantage, f.p.newForwardTransport)
+	if !shared {
+		defer t.CloseIdleConnections()
+	}
+	return t.RoundTrip(r)
+}
+
+// newForwardTransport dials through the decision from the request's
+// vantage.
+func (p *Proxy) newForwardTransport(keepAlive bool) *http.Transport {
+	return &http.Transport{
 		Proxy:               nil,
 		DialContext:         p.forwardDial,
-		DisableKeepAlives:   true,
+		DisableKeepAlives:   !keepAlive,
 		DisableCompression:  true,
 		TLSHandshakeTimeout: 10 * time.Second,
+		IdleConnTimeout:     fwdIdleTimeout,
 	}
+}
+
+// fwdBuffers lends the forwarder the splice copy buffers
+// (httputil.ReverseProxy otherwise allocates 32 KiB per response).
+type fwdBuffers struct{}
+
+func (fwdBuffers) Get() []byte  { return *copyBufPool.Get().(*[]byte) }
+func (fwdBuffers) Put(b []byte) { copyBufPool.Put(&b) }
+
+// newForwarder returns the forwarder of absolute-URI requests (see
+// clientConn for which connections it reuses).
+func (p *Proxy) newForwarder() *httputil.ReverseProxy {
+	tr := forwardTransport{p: p}
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			// A forward proxy passes the request on as the client wrote
@@ -260,6 +355,7 @@ func (p *Proxy) newForwarder() *httputil.ReverseProxy {
 			pr.Out.Host = pr.In.Host
 		},
 		Transport:     tr,
+		BufferPool:    fwdBuffers{},
 		FlushInterval: -1,
 		ErrorLog:      slog.NewLogLogger(p.log.With("server", "http-forward").Handler(), slog.LevelWarn),
 		ErrorHandler:  p.forwardError,

@@ -179,7 +179,29 @@ func TestHTTPAbsoluteURI(t *testing.T) {
 	if r.StatusCode != http.StatusBadRequest {
 		t.Errorf("origin-form: %s", r.Status)
 	}
-	// No keep-alive towards origins: every request is its own decision,
-	// and no connection outlives its response.
+	// Requests on one client connection reuse its upstream connections,
+	// one per origin host (by address and by name here), as the client
+	// would reuse its own connection without a proxy: a third request to
+	// the first origin adds no flow, and is not decided again.
+	fs := e.waitFlows(2)
+	before := e.eval.calls()
+	if resp, body := get(c, "http://"+dstWeb+"/again", nil); resp.StatusCode != 200 || !strings.Contains(body, "path=/again") {
+		t.Errorf("again: %s %q", resp.Status, body)
+	}
+	if again := e.waitFlows(2); again[0].ID != fs[0].ID || again[1].ID != fs[1].ID {
+		t.Errorf("flows after a third request = %+v, want the same two", again)
+	}
+	if n := e.eval.calls(); n != before {
+		t.Errorf("the reused connection was evaluated again (%d evaluations, %d before)", n, before)
+	}
+	// Another client connection gets its own upstream connection.
+	c2 := client("vm1", testToken)
+	if resp, _ := get(c2, "http://"+dstWeb+"/", nil); resp.StatusCode != 200 {
+		t.Errorf("second client: %s", resp.Status)
+	}
+	e.waitFlows(3)
+	// The upstream connections close with their client connections.
+	c.CloseIdleConnections()
+	c2.CloseIdleConnections()
 	e.waitFlows(0)
 }

@@ -80,6 +80,16 @@
 // "Our services aren't available right now" page; an origin that fails
 // after connecting, 502.
 //
+// The edge acts on a view of its configuration (endpoints, routes,
+// origins, the profile, the origins' private endpoints) read from the
+// store once per generation: Provider.Generation, the revision of the
+// latest resource write, so the first request after any write reads the
+// store again (edgeview.go). Connections to an origin are kept open
+// between requests (30 s idle), as Front Door keeps its connections to
+// origins; each was decided by the fabric when it was dialed, the fabric
+// closes it when its path goes (a rejected endpoint connection, a stopped
+// backend), and a new view closes the idle ones of the old.
+//
 // # Differences from Azure
 //
 //   - No caching, rules engine, WAF, custom domains, health probes (every

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/privlink/privlink/internal/arm"
@@ -60,7 +61,7 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		errorPage(w, status, ref)
 		return
 	}
-	origin := pickOrigin(m.origins)
+	origin := pickOrigin(m.origins, e.props)
 	if origin == nil {
 		errorPage(w, http.StatusServiceUnavailable, ref)
 		return
@@ -72,14 +73,14 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the host name or no route of it matches, 307 when the route redirects
 // HTTP to HTTPS.
 func (e *edge) find(ctx context.Context, host, path string, secure bool) (*match, int) {
-	eps, err := e.pr.list(ctx, "/subscriptions", EndpointType)
+	eps, err := e.list(ctx, "/subscriptions", EndpointType)
 	if err != nil {
 		e.pr.Log.Error("front door edge: list endpoints", "err", err)
 		return nil, http.StatusServiceUnavailable
 	}
 	var ep *arm.Record
 	for _, r := range eps {
-		p := r.Resource.PropertiesMap()
+		p := e.props(r)
 		if lower(str(p, "hostName")) == host && str(p, "enabledState") == "Enabled" && r.State == arm.StateSucceeded {
 			ep = r
 			break
@@ -88,7 +89,7 @@ func (e *edge) find(ctx context.Context, host, path string, secure bool) (*match
 	if ep == nil {
 		return nil, http.StatusNotFound
 	}
-	routes, err := e.pr.list(ctx, ep.Resource.ID, RouteType)
+	routes, err := e.list(ctx, ep.Resource.ID, RouteType)
 	if err != nil {
 		return nil, http.StatusServiceUnavailable
 	}
@@ -98,7 +99,7 @@ func (e *edge) find(ctx context.Context, host, path string, secure bool) (*match
 	}
 	best, bestLen := map[string]any(nil), -1
 	for _, rt := range routes {
-		p := rt.Resource.PropertiesMap()
+		p := e.props(rt)
 		if rt.State != arm.StateSucceeded || str(p, "enabledState") != "Enabled" || str(p, "linkToDefaultDomain") != "Enabled" {
 			continue
 		}
@@ -120,11 +121,11 @@ func (e *edge) find(ctx context.Context, host, path string, secure bool) (*match
 		return nil, http.StatusTemporaryRedirect
 	}
 	group := arm.DigString(best, "originGroup", "id")
-	origins, err := e.pr.list(ctx, group, OriginType)
+	origins, err := e.list(ctx, group, OriginType)
 	if err != nil {
 		return nil, http.StatusServiceUnavailable
 	}
-	prof, err := e.pr.engine.GetRecord(ctx, strings.TrimPrefix(profileKey(ep.Resource.ID), "/r"))
+	prof, err := e.get(ctx, strings.TrimPrefix(profileKey(ep.Resource.ID), "/r"))
 	if err != nil || prof == nil {
 		return nil, http.StatusServiceUnavailable
 	}
@@ -161,12 +162,12 @@ func stringList(v any) []string {
 
 // pickOrigin chooses among the enabled, provisioned origins with the
 // lowest priority value, at random by weight.
-func pickOrigin(origins []*arm.Record) *arm.Record {
+func pickOrigin(origins []*arm.Record, props func(*arm.Record) map[string]any) *arm.Record {
 	best := 0
 	var cands []*arm.Record
 	var weights []int
 	for _, o := range origins {
-		p := o.Resource.PropertiesMap()
+		p := props(o)
 		if o.State != arm.StateSucceeded || str(p, "enabledState") != "Enabled" {
 			continue
 		}
@@ -206,7 +207,7 @@ func intOf(v any, def int) int {
 // forward sends the request to the origin through the fabric from the
 // profile's edge host and streams the answer back.
 func (e *edge) forward(w http.ResponseWriter, r *http.Request, m *match, origin *arm.Record, ref string) {
-	op := origin.Resource.PropertiesMap()
+	op := e.props(origin)
 	scheme := "http"
 	switch str(m.route, "forwardingProtocol") {
 	case "HttpsOnly":
@@ -251,29 +252,32 @@ func (e *edge) forward(w http.ResponseWriter, r *http.Request, m *match, origin 
 		return c, nil
 	}
 	verify := op["enforceCertificateNameCheck"] != false
-	transport := &http.Transport{
-		DialContext:           dial,
-		TLSClientConfig:       &tls.Config{ServerName: hostHeader, RootCAs: e.pr.OriginRoots, InsecureSkipVerify: !verify, MinVersion: tls.VersionTLS12}, //nolint:gosec // Azure's enforceCertificateNameCheck: false
-		ForceAttemptHTTP2:     false,
-		DisableKeepAlives:     true,
-		ResponseHeaderTimeout: time.Duration(intOf(m.profile.Resource.PropertiesMap()["originResponseTimeoutSeconds"], 30)) * time.Second,
-	}
-	defer transport.CloseIdleConnections()
-	clientIP := ""
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		if e.pr.ClientIP != nil {
-			if a, ok := e.pr.ClientIP(ap); ok {
-				clientIP = a.String()
-			}
+	timeout := time.Duration(intOf(e.props(m.profile)["originResponseTimeoutSeconds"], 30)) * time.Second
+	// One transport per origin address, host header and TLS setting:
+	// requests to the same origin reuse its idle connections (each one
+	// decided by the fabric when it was dialed, and closed by it when its
+	// path is withdrawn, e.g. the endpoint connection rejected).
+	tkey := strings.Join([]string{origin.Resource.ID, vantage, dialAddr, scheme, hostHeader, strconv.FormatBool(verify), timeout.String()}, "|")
+	transport, shared := e.transport(tkey, func() *http.Transport {
+		return &http.Transport{
+			DialContext:           dial,
+			TLSClientConfig:       &tls.Config{ServerName: hostHeader, RootCAs: e.pr.OriginRoots, InsecureSkipVerify: !verify, MinVersion: tls.VersionTLS12}, //nolint:gosec // Azure's enforceCertificateNameCheck: false
+			ForceAttemptHTTP2:     false,
+			ResponseHeaderTimeout: timeout,
 		}
+	})
+	if !shared {
+		defer transport.CloseIdleConnections()
 	}
+	clientIP := e.clientIP(r)
 	inScheme := "http"
 	if e.secure {
 		inScheme = "https"
 	}
-	frontDoorID := str(m.profile.Resource.PropertiesMap(), "frontDoorId")
+	frontDoorID := str(e.props(m.profile), "frontDoorId")
 	rp := &httputil.ReverseProxy{
 		Transport:     transport,
+		BufferPool:    copyBuffers,
 		FlushInterval: -1,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme = scheme
@@ -308,6 +312,65 @@ func (e *edge) forward(w http.ResponseWriter, r *http.Request, m *match, origin 
 	rp.ServeHTTP(w, r)
 }
 
+// edgeConnKey is the context key of an edge connection's state.
+type edgeConnKey struct{}
+
+// edgeConn remembers the emulated client of one edge connection once
+// found: it is the same for every request the connection carries.
+type edgeConn struct {
+	mu       sync.Mutex
+	clientIP string
+}
+
+// clientIP is the emulated client address of the request's connection
+// ("" when unknown), looked up on the connection's first request (when
+// its bytes have come through the fabric, so its flow is known) and
+// remembered for the next ones.
+func (e *edge) clientIP(r *http.Request) string {
+	if e.pr.ClientIP == nil {
+		return ""
+	}
+	ec, _ := r.Context().Value(edgeConnKey{}).(*edgeConn)
+	if ec != nil {
+		ec.mu.Lock()
+		ip := ec.clientIP
+		ec.mu.Unlock()
+		if ip != "" {
+			return ip
+		}
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	a, ok := e.pr.ClientIP(ap)
+	if !ok {
+		return ""
+	}
+	if ec != nil {
+		ec.mu.Lock()
+		ec.clientIP = a.String()
+		ec.mu.Unlock()
+	}
+	return a.String()
+}
+
+// copyBuffers are the response copy buffers of the edge's reverse
+// proxies (httputil.ReverseProxy otherwise allocates 32 KiB per
+// response).
+var copyBuffers = &bufferPool{}
+
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[]byte); ok {
+		return *v
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
+
 // dialError marks a connection the fabric did not deliver to the origin
 // (503), as opposed to an origin that answered badly (502).
 type dialError struct{ err error }
@@ -322,20 +385,20 @@ func (e *edge) privateEndpointIP(ctx context.Context, origin *arm.Record) (strin
 	if in.PrivateEndpoint == "" {
 		return "", errors.New("no private endpoint yet")
 	}
-	pe, err := e.pr.engine.GetRecord(ctx, in.PrivateEndpoint)
+	pe, err := e.get(ctx, in.PrivateEndpoint)
 	if err != nil || pe == nil {
 		return "", fmt.Errorf("private endpoint %s: %v", in.PrivateEndpoint, err)
 	}
-	props := pe.Resource.PropertiesMap()
+	props := e.props(pe)
 	if ip := arm.DigString(props, "customDnsConfigs", 0, "ipAddresses", 0); ip != "" {
 		return ip, nil
 	}
 	nicID := arm.DigString(props, "networkInterfaces", 0, "id")
-	nic, err := e.pr.engine.GetRecord(ctx, nicID)
+	nic, err := e.get(ctx, nicID)
 	if err != nil || nic == nil {
 		return "", fmt.Errorf("private endpoint NIC %s: %v", nicID, err)
 	}
-	if ip := arm.DigString(nic.Resource.PropertiesMap(), "ipConfigurations", 0, "properties", "privateIPAddress"); ip != "" {
+	if ip := arm.DigString(e.props(nic), "ipConfigurations", 0, "properties", "privateIPAddress"); ip != "" {
 		return ip, nil
 	}
 	return "", fmt.Errorf("private endpoint %s has no address", in.PrivateEndpoint)

@@ -69,6 +69,12 @@ type Provider struct {
 	// 127.0.0.1:0).
 	Listen string
 	Log    *slog.Logger
+	// Generation changes whenever a resource record is written (the
+	// revision of the latest write). With it the edge keeps what it read
+	// from the store, and its connections to origins, until the next
+	// write (edgeview.go); without it every request reads the store and
+	// dials its origin.
+	Generation func() int64
 
 	engine *arm.Engine
 	tenant string
@@ -77,6 +83,9 @@ type Provider struct {
 	wg   sync.WaitGroup
 	ctx  context.Context
 	stop context.CancelFunc
+
+	viewMu sync.Mutex
+	view   *edgeView
 
 	mu      sync.Mutex
 	httpLn  net.Listener
@@ -151,7 +160,10 @@ func (pr *Provider) Start(ctx context.Context) error {
 // serve runs the edge handler on l (pr.mu held).
 func (pr *Provider) serve(l net.Listener, secure bool) {
 	srv := &http.Server{
-		Handler:           &edge{pr: pr, secure: secure},
+		Handler: &edge{pr: pr, secure: secure},
+		ConnContext: func(ctx context.Context, _ net.Conn) context.Context {
+			return context.WithValue(ctx, edgeConnKey{}, &edgeConn{})
+		},
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(pr.Log.Handler(), slog.LevelDebug),
 	}
@@ -192,6 +204,13 @@ func (pr *Provider) Close() {
 	}
 	for _, s := range srvs {
 		_ = s.Close()
+	}
+	pr.viewMu.Lock()
+	v := pr.view
+	pr.view = nil
+	pr.viewMu.Unlock()
+	if v != nil {
+		v.closeIdle()
 	}
 	pr.wg.Wait()
 }
