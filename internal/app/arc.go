@@ -127,7 +127,6 @@ func (d *Daemon) runArc(ctx context.Context) {
 		return
 	}
 	defer r.close()
-	r.loadServiceTags(ctx)
 	select {
 	case <-d.fabric.watcher.Ready():
 	case <-ctx.Done():

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync"
 
 	"github.com/google/uuid"
 
 	"github.com/privlink/privlink/internal/arm"
-	"github.com/privlink/privlink/internal/fabric/path"
+	"github.com/privlink/privlink/internal/fabric"
 	"github.com/privlink/privlink/internal/providers/hybridcompute"
 )
 
@@ -59,42 +58,6 @@ func isArcInternetName(host string) bool {
 	return false
 }
 
-// serviceTagAddrs holds the emulated addresses of service tags (lower-case
-// tag -> /32 prefixes of the hosts' public IPs), for path.ServiceTagPrefixes.
-var serviceTagAddrs sync.Map // string -> []netip.Prefix
-
-func init() {
-	path.ServiceTagPrefixes = func(tag string) []netip.Prefix {
-		v, _ := serviceTagAddrs.Load(strings.ToLower(tag))
-		p, _ := v.([]netip.Prefix)
-		return p
-	}
-}
-
-func addServiceTagAddr(tag string, a netip.Addr) {
-	k := strings.ToLower(tag)
-	for {
-		old, _ := serviceTagAddrs.Load(k)
-		cur, _ := old.([]netip.Prefix)
-		pfx := netip.PrefixFrom(a, a.BitLen())
-		for _, p := range cur {
-			if p == pfx {
-				return
-			}
-		}
-		next := append(append([]netip.Prefix(nil), cur...), pfx)
-		if old == nil {
-			if _, loaded := serviceTagAddrs.LoadOrStore(k, next); !loaded {
-				return
-			}
-			continue
-		}
-		if serviceTagAddrs.CompareAndSwap(k, old, next) {
-			return
-		}
-	}
-}
-
 // ensureInternetServices creates the hosts (once per daemon, in the first
 // region Arc serves) and publishes their names for region.
 func (r *arcRuntime) ensureInternetServices(ctx context.Context, put func(path, api string, body any) (map[string]any, error), region string) error {
@@ -127,7 +90,10 @@ func (r *arcRuntime) ensureInternetServices(ctx context.Context, put func(path, 
 	records := map[string]any{}
 	for _, s := range arcInternetServices {
 		pip := res("Microsoft.Network/publicIPAddresses", s.host+"-pip")
+		// The resource tag puts the address in the service tag
+		// (fabric.ServiceTagResourceTag).
 		p, err := put(pip, arcNetworkAPI, map[string]any{"location": home, "sku": map[string]any{"name": "Standard"},
+			"tags":       map[string]string{fabric.ServiceTagResourceTag: s.tag},
 			"properties": map[string]any{"publicIPAllocationMethod": "Static"}})
 		if err != nil {
 			return err
@@ -164,7 +130,6 @@ func (r *arcRuntime) ensureInternetServices(ctx context.Context, put func(path, 
 			"protocol": "Tcp", "port": 443, "target": r.target}}); err != nil {
 			return err
 		}
-		addServiceTagAddr(s.tag, addr)
 		for _, n := range s.names {
 			records[strings.ReplaceAll(n, "{region}", arm.NormalizeLocation(region))] = addr.String()
 		}
@@ -177,19 +142,4 @@ func (r *arcRuntime) ensureInternetServices(ctx context.Context, put func(path, 
 	r.internetRegion = home
 	r.mu.Unlock()
 	return nil
-}
-
-// loadServiceTags registers the addresses of existing hosts (a daemon
-// restarted over a store that has them).
-func (r *arcRuntime) loadServiceTags(ctx context.Context) {
-	g := "/subscriptions/" + hybridcompute.InfraSubscription + "/resourceGroups/arc-internet-services"
-	for _, s := range arcInternetServices {
-		rec, err := r.engine.GetRecord(ctx, g+"/providers/Microsoft.Network/publicIPAddresses/"+s.host+"-pip")
-		if err != nil || rec == nil {
-			continue
-		}
-		if a, err := netip.ParseAddr(arm.DigString(rec.Resource.PropertiesMap(), "ipAddress")); err == nil {
-			addServiceTagAddr(s.tag, a)
-		}
-	}
 }

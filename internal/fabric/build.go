@@ -229,9 +229,10 @@ type ipConfigNode struct {
 type routeTableNode struct{ disableBGP bool }
 
 type publicIPNode struct {
-	addr netip.Addr
-	sku  string
-	fqdn string
+	addr       netip.Addr
+	sku        string
+	fqdn       string
+	serviceTag string
 }
 
 type linkNode struct {
@@ -631,6 +632,11 @@ func decodePublicIP(r *arm.Record, n *node) error {
 	if p.DNSSettings != nil {
 		pn.fqdn = strings.ToLower(strings.TrimSuffix(p.DNSSettings.Fqdn, "."))
 	}
+	for k, v := range r.Resource.Tags { // tag names are case-insensitive
+		if strings.EqualFold(k, ServiceTagResourceTag) {
+			pn.serviceTag = strings.TrimSpace(v)
+		}
+	}
 	n.pip = pn
 	return nil
 }
@@ -945,7 +951,7 @@ func buildNodes(rev int64, nodes iter.Seq[*node], count int) *Snapshot {
 		case kindRouteTable:
 			s.RouteTables[n.id] = &RouteTable{ID: n.id, Name: n.name, DisableBGPRoutePropagation: n.rt.disableBGP}
 		case kindPublicIP:
-			s.PublicIPs[n.id] = &PublicIP{ID: n.id, Name: n.name, Addr: n.pip.addr, SKU: n.pip.sku, FQDN: n.pip.fqdn}
+			s.PublicIPs[n.id] = &PublicIP{ID: n.id, Name: n.name, Addr: n.pip.addr, SKU: n.pip.sku, FQDN: n.pip.fqdn, ServiceTag: n.pip.serviceTag}
 		case kindZone:
 			s.Zones[n.id] = &Zone{ID: n.id, Name: strings.ToLower(strings.TrimSuffix(n.name, ".")), Records: map[string][]Record{}}
 		case kindSubnet:

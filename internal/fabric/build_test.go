@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/netip"
@@ -622,5 +623,42 @@ func TestBuildLinkInProgress(t *testing.T) {
 	s, _ = Build(2, recs)
 	if z := s.Zones[lower(zone)]; len(z.Links) != 1 || z.Links[0].VNet != s.VNets[lower(vnet)] {
 		t.Fatalf("completed link missing: %+v", z.Links)
+	}
+}
+
+// TestBuildServiceTags: a public IP's privlinkServiceTag resource tag (any
+// case) puts its address in that service tag; an unallocated one adds
+// nothing.
+func TestBuildServiceTags(t *testing.T) {
+	pip := func(name, addr string, tags map[string]string) *arm.Record {
+		props := `{}`
+		if addr != "" {
+			props = `{"ipAddress":"` + addr + `"}`
+		}
+		return &arm.Record{State: arm.StateSucceeded, Resource: arm.Resource{ID: netPath("publicIPAddresses", name), Name: name, Type: typePublicIP,
+			Tags: tags, Properties: json.RawMessage(props)}}
+	}
+	s, err := Build(3, []*arm.Record{
+		pip("aad", "52.160.0.10", map[string]string{"privlinkServiceTag": "AzureActiveDirectory"}),
+		pip("mcr", "52.160.0.11", map[string]string{"PRIVLINKSERVICETAG": "MicrosoftContainerRegistry.WestUS2"}),
+		pip("plain", "52.160.0.12", map[string]string{"env": "test"}),
+		pip("pending", "", map[string]string{"privlinkServiceTag": "AzureActiveDirectory"}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := s.PublicIPs[lower(netPath("publicIPAddresses", "aad"))]; p == nil || p.ServiceTag != "AzureActiveDirectory" {
+		t.Errorf("aad public IP = %+v", p)
+	}
+	for tag, want := range map[string]string{
+		"azureactivedirectory":               "[52.160.0.10/32]",
+		"MicrosoftContainerRegistry":         "[52.160.0.11/32]",
+		"MicrosoftContainerRegistry.WestUS2": "[52.160.0.11/32]",
+		"MicrosoftContainerRegistry.EastUS":  "[]",
+		"Storage":                            "[]",
+	} {
+		if got := fmt.Sprint(s.ServiceTagPrefixes(tag)); got != want {
+			t.Errorf("ServiceTagPrefixes(%s) = %s, want %s", tag, got, want)
+		}
 	}
 }

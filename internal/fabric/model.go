@@ -111,6 +111,34 @@ type Snapshot struct {
 	// ServicesByAlias maps a lower-case private link service alias to
 	// the service.
 	ServicesByAlias map[string]*PrivateLinkService
+	// ServiceTags maps a lower-case service tag to the /32 (/128) of the
+	// public IPs carrying it (PublicIP.ServiceTag).
+	ServiceTags map[string][]netip.Prefix
+}
+
+// ServiceTagResourceTag is the resource tag that puts a public IP's
+// address in a service tag (AzureActiveDirectory, Storage.WestEurope...):
+// how privlink's hidden hosts standing for Azure services make NSG rules
+// and routes naming those tags match them.
+const ServiceTagResourceTag = "privlinkServiceTag"
+
+// ServiceTagPrefixes returns the prefixes of a service tag other than
+// VirtualNetwork, Internet and AzureLoadBalancer: the addresses of the
+// public IPs tagged with it, and, for a tag without a region (Storage),
+// those tagged with one of its regional tags (Storage.WestEurope), as in
+// Azure where the regional tags are subsets of the global one.
+func (s *Snapshot) ServiceTagPrefixes(tag string) []netip.Prefix {
+	if s == nil || len(s.ServiceTags) == 0 {
+		return nil
+	}
+	t := strings.ToLower(strings.TrimSpace(tag))
+	var out []netip.Prefix
+	for k, ps := range s.ServiceTags {
+		if k == t || strings.HasPrefix(k, t+".") {
+			out = append(out, ps...)
+		}
+	}
+	return out
 }
 
 // Reindex fills the snapshot's indexes from its maps. Builders call it
@@ -120,6 +148,13 @@ func (s *Snapshot) Reindex() {
 	for _, p := range s.PublicIPs {
 		if p.Addr.IsValid() {
 			s.PublicIPIndex[p.Addr] = p
+			if p.ServiceTag != "" {
+				if s.ServiceTags == nil {
+					s.ServiceTags = map[string][]netip.Prefix{}
+				}
+				k := strings.ToLower(p.ServiceTag)
+				s.ServiceTags[k] = append(s.ServiceTags[k], netip.PrefixFrom(p.Addr, p.Addr.BitLen()))
+			}
 		}
 	}
 	s.PrivateIPIndex = make(map[string]map[netip.Addr]*IPConfig, len(s.VNets))
@@ -276,8 +311,12 @@ type PublicIP struct {
 	Addr     netip.Addr // invalid while unallocated (Dynamic, detached)
 	SKU      string     // Basic or Standard
 	FQDN     string     // from dnsSettings.domainNameLabel, "" if none
-	IPConfig *IPConfig  // the NIC IP configuration holding it, nil if none
-	Frontend *Frontend  // the load balancer frontend holding it, nil if none
+	// ServiceTag is the service tag its address belongs to, from the
+	// resource tag ServiceTagResourceTag ("" for none): privlink's own
+	// hosts standing for Azure services (Entra ID, ARM, MCR...).
+	ServiceTag string
+	IPConfig   *IPConfig // the NIC IP configuration holding it, nil if none
+	Frontend   *Frontend // the load balancer frontend holding it, nil if none
 }
 
 // Direction of a security rule.

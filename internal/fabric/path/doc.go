@@ -23,8 +23,8 @@
 // The longest prefix wins; on a tie a user route beats a gateway route,
 // which beats a system route, and among system routes VnetLocal
 // beats VNetPeering beats the defaults. Routes naming a service tag match
-// only public destinations, through ServiceTagPrefixes (nil: they match
-// nothing). A peering's remote space is its recorded remoteAddressSpace,
+// only public destinations, by the snapshot's service tag membership
+// (fabric.Snapshot.ServiceTagPrefixes). A peering's remote space is its recorded remoteAddressSpace,
 // else the remote VNet's prefixes.
 //
 // Next hops: VnetLocal delivers to the IP configuration holding the
@@ -74,8 +74,10 @@
 //   - Internet: addresses outside 10/8, 172.16/12, 192.168/16, 100.64/10,
 //     127/8, 169.254/16, 168.63.129.16 (and IPv6 loopback, ULA, link-local)
 //     and outside the NIC's VirtualNetwork tag.
-//   - Other service tags: the prefixes ServiceTagPrefixes returns (none
-//     while it is nil).
+//   - Other service tags: the addresses of the public IPs the snapshot
+//     puts in them (the resource tag fabric.ServiceTagResourceTag on the
+//     public IP; a tag without a region covers its regional tags); none
+//     for the tags no such public IP carries.
 //   - Application security groups never match: the snapshot has no ASG
 //     membership yet.
 //

@@ -254,7 +254,7 @@ func sourceIPConfig(h *fabric.Host, id string) *fabric.IPConfig {
 // nsgs evaluates the NSGs of ipc's NIC and subnet for one direction and
 // records every deny.
 func (e *eval) nsgs(ipc *fabric.IPConfig, dir fabric.Direction, src, dst netip.Addr) {
-	f := flow{ipc: ipc, dir: dir, proto: e.proto, src: src, dst: dst, sport: e.sport, dport: e.q.Port}
+	f := flow{s: e.s, ipc: ipc, dir: dir, proto: e.proto, src: src, dst: dst, sport: e.sport, dport: e.q.Port}
 	for _, a := range nsgsInOrder(ipc, dir) {
 		if a.nsg == nil {
 			continue

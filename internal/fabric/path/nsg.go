@@ -9,15 +9,6 @@ import (
 	"github.com/privlink/privlink/internal/fabric"
 )
 
-// ServiceTagPrefixes returns the prefixes of a service tag other than
-// VirtualNetwork, Internet and AzureLoadBalancer (AzureCloud,
-// Storage.WestEurope, AzureFrontDoor.FirstParty, AzureActiveDirectory,
-// MicrosoftContainerRegistry...). nil, the default, means no emulated
-// address belongs to any such tag: rules and routes naming them match
-// nothing. It is set once at start-up, before any evaluation, and must be
-// safe for concurrent use.
-var ServiceTagPrefixes func(tag string) []netip.Prefix
-
 // ephemeralPort is the source port assumed when a query gives none.
 const ephemeralPort = 49152
 
@@ -157,7 +148,7 @@ func complement(u netip.Prefix, excl []netip.Prefix) []netip.Prefix {
 
 // matchPrefix reports whether address a matches one written address
 // prefix of a rule, evaluated for ipc.
-func matchPrefix(p string, a netip.Addr, ipc *fabric.IPConfig) bool {
+func matchPrefix(s *fabric.Snapshot, p string, a netip.Addr, ipc *fabric.IPConfig) bool {
 	p = strings.TrimSpace(p)
 	switch {
 	case p == "*" || strings.EqualFold(p, "Any"):
@@ -176,8 +167,8 @@ func matchPrefix(p string, a netip.Addr, ipc *fabric.IPConfig) bool {
 	} else if ad, err := netip.ParseAddr(p); err == nil {
 		return ad == a
 	}
-	if ServiceTagPrefixes != nil {
-		return containsAddr(ServiceTagPrefixes(p), a)
+	if s != nil {
+		return containsAddr(s.ServiceTagPrefixes(p), a)
 	}
 	return false
 }
@@ -185,12 +176,12 @@ func matchPrefix(p string, a netip.Addr, ipc *fabric.IPConfig) bool {
 // matchAddr: any written prefix matches (application security groups
 // never match: the model has no ASG membership yet). A rule with neither
 // prefixes nor ASGs matches everything.
-func matchAddr(prefixes, asgs []string, a netip.Addr, ipc *fabric.IPConfig) bool {
+func matchAddr(s *fabric.Snapshot, prefixes, asgs []string, a netip.Addr, ipc *fabric.IPConfig) bool {
 	if len(prefixes) == 0 && len(asgs) == 0 {
 		return true
 	}
 	for _, p := range prefixes {
-		if matchPrefix(p, a, ipc) {
+		if matchPrefix(s, p, a, ipc) {
 			return true
 		}
 	}
@@ -236,6 +227,7 @@ func matchProto(rule, flow fabric.Protocol) bool {
 
 // flow is one direction of a connection at one NIC.
 type flow struct {
+	s            *fabric.Snapshot // for service tags
 	ipc          *fabric.IPConfig // the NIC whose NSGs are evaluated
 	dir          fabric.Direction
 	proto        fabric.Protocol
@@ -246,8 +238,8 @@ type flow struct {
 func (f *flow) matches(r *fabric.SecurityRule) bool {
 	return strings.EqualFold(string(r.Direction), string(f.dir)) &&
 		matchProto(r.Protocol, f.proto) &&
-		matchAddr(r.SourcePrefixes, r.SourceASGs, f.src, f.ipc) &&
-		matchAddr(r.DestinationPrefixes, r.DestinationASGs, f.dst, f.ipc) &&
+		matchAddr(f.s, r.SourcePrefixes, r.SourceASGs, f.src, f.ipc) &&
+		matchAddr(f.s, r.DestinationPrefixes, r.DestinationASGs, f.dst, f.ipc) &&
 		matchPort(r.SourcePorts, f.sport) &&
 		matchPort(r.DestinationPorts, f.dport)
 }
@@ -321,7 +313,7 @@ func IPFlowVerify(s *fabric.Snapshot, ipc *fabric.IPConfig, dir fabric.Direction
 	if ipc == nil {
 		return "Allow", ""
 	}
-	f := flow{ipc: ipc, dir: dir, proto: proto}
+	f := flow{s: s, ipc: ipc, dir: dir, proto: proto}
 	if dir == fabric.Inbound {
 		f.src, f.sport, f.dst, f.dport = remote.Addr(), int(remote.Port()), local.Addr(), int(local.Port())
 	} else {
@@ -355,7 +347,7 @@ func EffectiveSecurityGroups(s *fabric.Snapshot, nic *fabric.NIC) []EffectiveNSG
 		out = append(out, EffectiveNSG{
 			NetworkSecurityGroup:   SubResource{ID: s.DisplayID(nic.NSG.ID)},
 			Association:            EffectiveNSGAssociation{NetworkInterface: &SubResource{ID: s.DisplayID(nic.ID)}},
-			EffectiveSecurityRules: effectiveRules(nic.NSG, ipc),
+			EffectiveSecurityRules: effectiveRules(s, nic.NSG, ipc),
 		})
 	}
 	seen := map[*fabric.Subnet]bool{}
@@ -368,13 +360,13 @@ func EffectiveSecurityGroups(s *fabric.Snapshot, nic *fabric.NIC) []EffectiveNSG
 		out = append(out, EffectiveNSG{
 			NetworkSecurityGroup:   SubResource{ID: s.DisplayID(sn.NSG.ID)},
 			Association:            EffectiveNSGAssociation{Subnet: &SubResource{ID: s.DisplayID(sn.ID)}},
-			EffectiveSecurityRules: effectiveRules(sn.NSG, c),
+			EffectiveSecurityRules: effectiveRules(s, sn.NSG, c),
 		})
 	}
 	return out
 }
 
-func effectiveRules(nsg *fabric.NSG, ipc *fabric.IPConfig) []EffectiveSecurityRule {
+func effectiveRules(s *fabric.Snapshot, nsg *fabric.NSG, ipc *fabric.IPConfig) []EffectiveSecurityRule {
 	out := make([]EffectiveSecurityRule, 0, len(nsg.Rules))
 	for _, r := range nsg.Rules {
 		e := EffectiveSecurityRule{
@@ -392,8 +384,8 @@ func effectiveRules(nsg *fabric.NSG, ipc *fabric.IPConfig) []EffectiveSecurityRu
 		if len(e.DestinationPortRanges) == 1 {
 			e.DestinationPortRange = e.DestinationPortRanges[0]
 		}
-		e.SourceAddressPrefix, e.SourceAddressPrefixes, e.ExpandedSourceAddressPrefix = addressPrefixes(r.SourcePrefixes, ipc)
-		e.DestinationAddressPrefix, e.DestinationAddressPrefixes, e.ExpandedDestinationAddressPrefix = addressPrefixes(r.DestinationPrefixes, ipc)
+		e.SourceAddressPrefix, e.SourceAddressPrefixes, e.ExpandedSourceAddressPrefix = addressPrefixes(s, r.SourcePrefixes, ipc)
+		e.DestinationAddressPrefix, e.DestinationAddressPrefixes, e.ExpandedDestinationAddressPrefix = addressPrefixes(s, r.DestinationPrefixes, ipc)
 		out = append(out, e)
 	}
 	return out
@@ -426,7 +418,7 @@ func portRanges(in []string) []string {
 // addressPrefixes renders written prefixes like Azure's effective rules:
 // "*" becomes 0.0.0.0/0 and 0::/0; when any entry is a tag the expanded
 // list replaces each tag by its prefixes (CIDRs kept as written).
-func addressPrefixes(in []string, ipc *fabric.IPConfig) (single string, list, expanded []string) {
+func addressPrefixes(s *fabric.Snapshot, in []string, ipc *fabric.IPConfig) (single string, list, expanded []string) {
 	if len(in) == 0 {
 		in = []string{"*"}
 	}
@@ -481,8 +473,8 @@ func addressPrefixes(in []string, ipc *fabric.IPConfig) (single string, list, ex
 				add(p)
 			} else if _, err := netip.ParseAddr(p); err == nil {
 				add(p)
-			} else if ServiceTagPrefixes != nil {
-				addAll(ServiceTagPrefixes(p))
+			} else if s != nil {
+				addAll(s.ServiceTagPrefixes(p))
 			}
 		}
 	}

@@ -171,12 +171,12 @@ func selectRoute(s *fabric.Snapshot, sn *fabric.Subnet, dest netip.Addr) (best r
 	if rt := sn.RouteTable; rt != nil {
 		for _, ur := range rt.Routes {
 			if ur.Tag != "" {
-				// Service-tag routes: only public destinations, through
-				// the ServiceTagPrefixes hook.
-				if reserved(dest) || ServiceTagPrefixes == nil {
+				// Service-tag routes: only public destinations, by the
+				// snapshot's service tag membership.
+				if reserved(dest) {
 					continue
 				}
-				for _, p := range ServiceTagPrefixes(ur.Tag) {
+				for _, p := range s.ServiceTagPrefixes(ur.Tag) {
 					if p.Contains(dest) {
 						consider(route{prefix: p, rank: rankUser, hopType: ur.NextHopType, hopIP: ur.NextHopIP, user: ur, table: rt})
 					}

@@ -246,25 +246,28 @@ func TestEffectiveSecurityGroups(t *testing.T) {
 	}
 }
 
-// TestServiceTagPrefixes: the hook makes rules and routes naming service
-// tags match; without it they match nothing.
+// TestServiceTagPrefixes: rules and routes naming a service tag match the
+// public IPs the snapshot puts in it (fabric.ServiceTagResourceTag), and
+// a tag without a region covers its regional tags; untagged addresses
+// match no service tag.
 func TestServiceTagPrefixes(t *testing.T) {
 	w := newWorld()
-	w.b.publicIP("vm2-pip", "52.160.0.5", "Basic", ipc(w.vm2))
+	pip := w.b.publicIP("vm2-pip", "52.160.0.5", "Basic", ipc(w.vm2))
 	nicOf(w.vm1).NSG = w.b.nsg("vm1-nsg", rule("no-storage", 100, fabric.Outbound, "Deny", fabric.TCP, "*", "Storage.WestEurope", "80"))
 	w.aDef.RouteTable = w.b.routeTable("rt", udr("storage", "Storage", "None", ""))
 	s := w.b.snapshot()
 	q := tcp(w.vm1, "52.160.0.5", 80)
 	if v := Evaluate(s, q); v.Outcome != fabric.Delivered {
-		t.Fatalf("without the hook: %s %s", v.Outcome, blocksString(v.Blocks))
+		t.Fatalf("untagged: %s %s", v.Outcome, blocksString(v.Blocks))
 	}
-	ServiceTagPrefixes = func(tag string) []netip.Prefix {
-		if strings.HasPrefix(strings.ToLower(tag), "storage") {
-			return prefixes("52.160.0.0/24")
-		}
-		return nil
+	pip.ServiceTag = "Storage.WestEurope"
+	s = w.b.snapshot()
+	if got := s.ServiceTagPrefixes("storage"); !slices.Equal(got, prefixes("52.160.0.5/32")) {
+		t.Errorf("Storage = %v, want the tagged address (regional tags are part of it)", got)
 	}
-	defer func() { ServiceTagPrefixes = nil }()
+	if got := s.ServiceTagPrefixes("Storage.EastUS"); len(got) != 0 {
+		t.Errorf("Storage.EastUS = %v, want none", got)
+	}
 	v := Evaluate(s, q)
 	checkVerdict(t, v, want{outcome: fabric.NetworkUnreachable, kinds: []string{"NetworkSecurityRule", "Route"},
 		reasons: []string{"rule no-storage", "route storage (Storage → None)"}})
@@ -272,7 +275,7 @@ func TestServiceTagPrefixes(t *testing.T) {
 		t.Errorf("a private destination matched a tag route: %+v", got)
 	}
 	g := EffectiveSecurityGroups(s, nicOf(w.vm1))
-	if r := g[0].EffectiveSecurityRules[0]; !slices.Equal(r.ExpandedDestinationAddressPrefix, []string{"52.160.0.0/24"}) {
+	if r := g[0].EffectiveSecurityRules[0]; !slices.Equal(r.ExpandedDestinationAddressPrefix, []string{"52.160.0.5/32"}) {
 		t.Errorf("expanded Storage.WestEurope = %v", r.ExpandedDestinationAddressPrefix)
 	}
 }
