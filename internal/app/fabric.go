@@ -219,11 +219,18 @@ func (dp *dataPlane) vantage(ctx context.Context, from string) (*fabric.Host, er
 }
 
 // environment is POST /providers/Privlink.Fabric/environment: the
-// variables that make proxy-aware programs run from a vantage.
-func (dp *dataPlane) environment(ctx context.Context, _, from string) (*privlinkfabric.Environment, error) {
+// variables that make proxy-aware programs run from a vantage, or, with
+// to, from the host a connection from the vantage to that address
+// reaches.
+func (dp *dataPlane) environment(ctx context.Context, _, from, to string) (*privlinkfabric.Environment, error) {
 	h, err := dp.vantage(ctx, from)
 	if err != nil {
 		return nil, err
+	}
+	if to != "" {
+		if h, err = dp.reachedHost(h, to); err != nil {
+			return nil, err
+		}
 	}
 	user := h.ResourceID
 	if h.Kind == fabric.KindInternet {
@@ -257,6 +264,28 @@ func (dp *dataPlane) environment(ctx context.Context, _, from string) (*privlink
 		env.Variables["PRIVLINK_DNS_SERVER"] = addr
 	}
 	return env, nil
+}
+
+// reachedHost is the host a TCP connection from h to to (address:port)
+// is delivered to, or a 409 ConnectionNotDelivered naming what blocks it.
+func (dp *dataPlane) reachedHost(h *fabric.Host, to string) (*fabric.Host, error) {
+	ap, err := netip.ParseAddrPort(to)
+	if err != nil {
+		return nil, arm.BadRequest("InvalidRequestContent", "The value '%s' of 'to' is invalid: give an IP address and a port (10.0.0.4:22).", to)
+	}
+	s := dp.watcher.Current()
+	v := dp.evaluate(s, fabric.Query{Source: h.ID, Dest: ap.Addr().Unmap(), Protocol: fabric.TCP, Port: int(ap.Port())})
+	if v.Outcome != fabric.Delivered || v.TargetHost == nil {
+		var why []string
+		for _, b := range v.Blocks {
+			why = append(why, b.Reason)
+		}
+		if len(why) == 0 {
+			why = append(why, string(v.Outcome))
+		}
+		return nil, arm.Conflict("ConnectionNotDelivered", "A connection from %s to %s is not delivered (%s): %s.", h.Name, to, v.Outcome, strings.Join(why, "; "))
+	}
+	return v.TargetHost, nil
 }
 
 // dnsQuery is POST /providers/Privlink.Fabric/dnsQuery.
@@ -295,7 +324,7 @@ func (dp *dataPlane) dnsQuery(ctx context.Context, _, from, name, qtype string) 
 // runEnv is the compute provider's run-command environment: the
 // vantage's variables on top of a minimal process environment.
 func (dp *dataPlane) runEnv(ctx context.Context, vmID string) ([]string, error) {
-	env, err := dp.environment(ctx, "", vmID)
+	env, err := dp.environment(ctx, "", vmID, "")
 	if err != nil {
 		return nil, err
 	}

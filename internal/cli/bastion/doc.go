@@ -40,7 +40,17 @@
 //     command) with the VM's vantage variables (ALL_PROXY, ...). The
 //     shell's exit status is the command's. Credentials are not checked.
 //
-// Differences from az: no --target-ip-address (IP-based connection),
-// rdp is not implemented, ssh takes one token after -- (quote a command
-// with arguments), and ssh needs no ssh extension.
+// --target-ip-address (IP-based connection) is checked as az does ("IP
+// address provided is invalid...", enableIpConnect: "`--target-ip-address`
+// flag cannot be used when IpConnect is not enabled. Please use
+// --target-resource-id flag instead.", ports 22 and 3389 only: "Custom
+// ports are not allowed. Allowed ports for Tunnel with IP connect is 22,
+// 3389."), takes precedence over --target-resource-id as in az, and skips
+// the peering check: the fabric decides whether the bastion reaches the
+// address (peered networks, on-premises over a gateway). ssh then runs
+// the shell with the vantage of the host the connection reaches
+// (environment {"from": bastion, "to": address:port}).
+//
+// Differences from az: rdp is not implemented, ssh takes one token after
+// -- (quote a command with arguments), and ssh needs no ssh extension.
 package bastion

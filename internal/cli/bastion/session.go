@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,13 +40,32 @@ type session struct {
 	vmID, vmName           string
 	addr                   string // the VM's private address and port
 	proxy                  *url.URL
+	// ipConnect: the target was given by --target-ip-address (IP-based
+	// connection); vmID is then az's bh-hostConnect pseudo ID.
+	ipConnect bool
 }
 
 func targetArgs() []*core.Arg {
 	return []*core.Arg{
-		{Dest: "target_resource_id", Options: []string{"--target-resource-id"}, Required: true,
+		{Dest: "target_resource_id", Options: []string{"--target-resource-id"},
 			Help: "ResourceId of the target Virtual Machine."},
+		{Dest: "target_ip_address", Options: []string{"--target-ip-address"},
+			Help: "IP address of target Virtual Machine."},
 	}
+}
+
+// ipConnectPorts are the only ports an IP-based connection reaches.
+var ipConnectPorts = []int{22, 3389}
+
+// checkIPArg is az's validator of --target-ip-address.
+func checkIPArg(v string) error {
+	if strings.Contains(v, " ") {
+		return core.Errorf("Spaces not allowed: '%s' ", v)
+	}
+	if _, err := netip.ParseAddr(v); err != nil {
+		return core.Errorf("IP address provided is invalid. Please verify if there are any spaces or other invalid characters.")
+	}
+	return nil
 }
 
 // errSku is az's refusal for a bastion without native client support.
@@ -53,6 +74,12 @@ const errSku = "Bastion Host SKU must be Standard or Premium and Native Client m
 // prepare checks a session from the bastion of the command to the target
 // VM's port and returns it.
 func prepare(c *core.Context, r *core.Resource, port int) (*session, error) {
+	targetIP := c.String("target_ip_address")
+	if targetIP != "" {
+		if err := checkIPArg(targetIP); err != nil {
+			return nil, err
+		}
+	}
 	client, err := c.ARM()
 	if err != nil {
 		return nil, err
@@ -65,6 +92,9 @@ func prepare(c *core.Context, r *core.Resource, port int) (*session, error) {
 	tunneling, _ := dig(bas, "properties", "enableTunneling").(bool)
 	if !(strings.EqualFold(sku, "Standard") || strings.EqualFold(sku, "Premium")) || !tunneling {
 		return nil, core.Errorf("%s", errSku)
+	}
+	if targetIP != "" {
+		return prepareIP(c, bas, targetIP, port)
 	}
 	tid := c.String("target_resource_id")
 	if !validResourceID(tid) {
@@ -128,15 +158,46 @@ func prepare(c *core.Context, r *core.Resource, port int) (*session, error) {
 		}
 	}
 
-	// The daemon's proxy, as the bastion.
+	return s, s.useProxy(c)
+}
+
+// prepareIP is an IP-based connection (enableIpConnect): the target is
+// any address the bastion's network reaches (its own and peered virtual
+// networks, on-premises networks over a VPN or ExpressRoute gateway), on
+// port 22 or 3389; the fabric decides whether the connection goes through.
+func prepareIP(c *core.Context, bas map[string]any, ip string, port int) (*session, error) {
+	if on, _ := dig(bas, "properties", "enableIpConnect").(bool); !on {
+		return nil, core.Errorf("`--target-ip-address` flag cannot be used when IpConnect is not enabled. Please use --target-resource-id flag instead.")
+	}
+	if !slices.Contains(ipConnectPorts, port) {
+		return nil, core.Errorf("Custom ports are not allowed. Allowed ports for Tunnel with IP connect is 22, 3389.")
+	}
+	// az's pseudo resource ID of the target, in the bastion's
+	// subscription and resource group.
+	parts := strings.Split(strings.Trim(str(bas, "id"), "/"), "/")
+	if len(parts) < 4 {
+		return nil, fmt.Errorf("bastion host ID %q is not a resource ID", str(bas, "id"))
+	}
+	s := &session{bastionID: str(bas, "id"), bastionName: str(bas, "name"), vmName: ip, ipConnect: true,
+		vmID: "/subscriptions/" + parts[1] + "/resourceGroups/" + parts[3] + "/providers/Microsoft.Network/bh-hostConnect/" + ip,
+		addr: net.JoinHostPort(ip, strconv.Itoa(port))}
+	return s, s.useProxy(c)
+}
+
+// useProxy fetches the daemon's proxy credentials for the bastion.
+func (s *session) useProxy(c *core.Context) error {
+	client, err := c.ARM()
+	if err != nil {
+		return err
+	}
 	env, err := client.Post(c.Context(), "/providers/Privlink.Fabric/environment", FabricAPIVersion, map[string]any{"from": s.bastionID}, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if s.proxy, err = url.Parse(str(env, "variables", "HTTPS_PROXY")); err != nil || s.proxy.Host == "" {
-		return nil, fmt.Errorf("the daemon handed out no HTTP proxy for %s", s.bastionID)
+		return fmt.Errorf("the daemon handed out no HTTP proxy for %s", s.bastionID)
 	}
-	return s, nil
+	return nil
 }
 
 // peered reports whether two virtual networks are peered, Connected both
@@ -395,7 +456,14 @@ func sshCommand(r *core.Resource) *core.Command {
 			if err != nil {
 				return nil, err
 			}
-			env, err := client.Post(c.Context(), "/providers/Privlink.Fabric/environment", FabricAPIVersion, map[string]any{"from": s.vmID}, false)
+			// The shell runs at the target's position: the VM, or for an
+			// IP-based connection the host the bastion's connection to
+			// the address reaches.
+			body := map[string]any{"from": s.vmID}
+			if s.ipConnect {
+				body = map[string]any{"from": s.bastionID, "to": s.addr}
+			}
+			env, err := client.Post(c.Context(), "/providers/Privlink.Fabric/environment", FabricAPIVersion, body, false)
 			if err != nil {
 				return nil, err
 			}

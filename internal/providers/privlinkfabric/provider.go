@@ -16,7 +16,11 @@
 //     addresses on the cluster's nodes).
 //   - POST /providers/Privlink.Fabric/environment {"from": vantage}: the
 //     environment variables that make proxy-aware programs run "from" a
-//     vantage host (`privlink env --from`, `privlink vm shell`).
+//     vantage host (`privlink env --from`, `privlink vm shell`). With
+//     "to": "address:port", the environment of the host that a TCP
+//     connection from the vantage to that address reaches, or 409
+//     ConnectionNotDelivered with the fabric's reasons (`az network
+//     bastion ssh --target-ip-address`).
 //   - POST /providers/Privlink.Fabric/dnsQuery {"from", "name", "type"}:
 //     a DNS answer as the vantage host would get it, with the resolution
 //     steps (`privlink network dns query`).
@@ -60,8 +64,9 @@ type ListenerProperties struct {
 // composition root (internal/app); nil ones answer 501.
 type Provider struct {
 	// Environment returns the variables for a vantage (VM name or ID,
-	// "internet") and the vantage's resource ID.
-	Environment func(ctx context.Context, subscription, from string) (*Environment, error)
+	// "internet") and the vantage's resource ID; with to (address:port),
+	// those of the host a TCP connection from the vantage to it reaches.
+	Environment func(ctx context.Context, subscription, from, to string) (*Environment, error)
 	// DNSQuery answers a query as the vantage would be answered.
 	DNSQuery func(ctx context.Context, subscription, from, name, qtype string) (*DNSAnswer, error)
 }
@@ -233,6 +238,7 @@ func CheckTarget(target string) (string, error) {
 
 type environmentInput struct {
 	From string `json:"from"`
+	To   string `json:"to,omitempty"`
 }
 
 func (pr Provider) environment(ctx context.Context, req *arm.Request) (*arm.Response, error) {
@@ -246,7 +252,12 @@ func (pr Provider) environment(ctx context.Context, req *arm.Request) (*arm.Resp
 	if strings.TrimSpace(in.From) == "" {
 		return nil, arm.BadRequest("InvalidRequestContent", "The request content must name the vantage host in 'from' (a VM name or resource ID, or 'internet').")
 	}
-	env, err := pr.Environment(ctx, subscriptionOf(req), in.From)
+	if in.To != "" {
+		if _, err := netip.ParseAddrPort(in.To); err != nil {
+			return nil, arm.BadRequest("InvalidRequestContent", "The value '%s' of 'to' is invalid: give an IP address and a port (10.0.0.4:22).", in.To)
+		}
+	}
+	env, err := pr.Environment(ctx, subscriptionOf(req), in.From, in.To)
 	if err != nil {
 		return nil, err
 	}

@@ -117,10 +117,10 @@ func TestListeners(t *testing.T) {
 }
 
 func TestEnvironmentAndDNSQuery(t *testing.T) {
-	var gotFrom, gotName, gotType string
+	var gotFrom, gotTo, gotName, gotType string
 	pr := privlinkfabric.Provider{
-		Environment: func(_ context.Context, _, from string) (*privlinkfabric.Environment, error) {
-			gotFrom = from
+		Environment: func(_ context.Context, _, from, to string) (*privlinkfabric.Environment, error) {
+			gotFrom, gotTo = from, to
 			if from == "nope" {
 				return nil, arm.NotFound("VantageNotFound", "The vantage host 'nope' was not found.")
 			}
@@ -135,6 +135,16 @@ func TestEnvironmentAndDNSQuery(t *testing.T) {
 	r := s.Do(http.MethodPost, "/providers/Privlink.Fabric/environment", privlinkfabric.APIVersion, `{"from":"vm1"}`)
 	if vars, _ := r.JSON()["variables"].(map[string]any); r.Status != 200 || gotFrom != "vm1" || vars["ALL_PROXY"] == nil {
 		t.Errorf("environment: %d %s", r.Status, r.Body)
+	}
+	r = s.Do(http.MethodPost, "/providers/Privlink.Fabric/environment", privlinkfabric.APIVersion, `{"from":"bas","to":"10.2.0.4:22"}`)
+	if r.Status != 200 || gotFrom != "bas" || gotTo != "10.2.0.4:22" {
+		t.Errorf("environment to an address: %d %s (from %q to %q)", r.Status, r.Body, gotFrom, gotTo)
+	}
+	for _, bad := range []string{"10.2.0.4", "vm2:22", "10.2.0.4:x"} {
+		r = s.Do(http.MethodPost, "/providers/Privlink.Fabric/environment", privlinkfabric.APIVersion, `{"from":"bas","to":"`+bad+`"}`)
+		if r.Status != 400 || r.ErrorCode() != "InvalidRequestContent" || !strings.Contains(string(r.Body), bad) {
+			t.Errorf("to %q: %d %s", bad, r.Status, r.Body)
+		}
 	}
 	r = s.Do(http.MethodPost, "/providers/Privlink.Fabric/environment", privlinkfabric.APIVersion, `{"from":"nope"}`)
 	if r.Status != 404 || r.ErrorCode() != "VantageNotFound" {

@@ -67,6 +67,15 @@ kill $tunnel && wait $tunnel || true
 cat tunnel.log
 az network bastion ssh -g $rg -n bastion --target-resource-id $vmid --auth-type password --username azureuser -- "curl -sS http://10.2.0.4:8080/"
 
+echo "== IP-based connection: needs enableIpConnect, reaches ports 22 and 3389 of any address the fabric carries it to"
+fails az network bastion ssh -g $rg -n bastion --target-ip-address 10.2.0.4 --auth-type password --username azureuser -- "hostname"
+az network bastion update -g $rg -n bastion --enable-ip-connect true --query "enableIpConnect" -o tsv
+fails az network bastion tunnel -g $rg -n bastion --target-ip-address 10.2.0.4 --resource-port 8080 --port 50023
+fails az network bastion tunnel -g $rg -n bastion --target-ip-address 10.2.0.x --resource-port 22 --port 50023
+az network bastion ssh -g $rg -n bastion --target-ip-address 10.2.0.4 --auth-type password --username azureuser -- \
+  'env | grep -io "virtualmachines/app1" | head -1; curl -sS http://10.2.0.4:8080/'
+fails az network bastion ssh -g $rg -n bastion --target-ip-address 10.2.0.99 --auth-type password --username azureuser -- "hostname"
+
 echo "== an NSG on the VM's subnet denies the bastion subnet"
 az network nsg create -g $rg -n apps-nsg -o none
 az network nsg rule create -g $rg --nsg-name apps-nsg -n deny-bastion --priority 200 --direction Inbound --access Deny \
