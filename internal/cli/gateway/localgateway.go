@@ -38,22 +38,7 @@ func applyLocalGateway(c *core.Context, obj map[string]any) error {
 	if c.Has("local_address_prefixes") {
 		obj["localNetworkAddressSpace"] = map[string]any{"addressPrefixes": c.List("local_address_prefixes")}
 	}
-	if c.Has("asn") || c.Has("bgp_peering_address") || c.Has("peer_weight") {
-		bgp, _ := obj["bgpSettings"].(map[string]any)
-		if bgp == nil {
-			bgp = map[string]any{}
-		}
-		if c.Has("asn") {
-			bgp["asn"] = c.Int("asn")
-		}
-		if c.Has("bgp_peering_address") {
-			bgp["bgpPeeringAddress"] = c.String("bgp_peering_address")
-		}
-		if c.Has("peer_weight") {
-			bgp["peerWeight"] = c.Int("peer_weight")
-		}
-		obj["bgpSettings"] = bgp
-	}
+	applyBGP(c, obj)
 	return nil
 }
 

@@ -22,6 +22,27 @@ func bgpArgs() []*core.Arg {
 	}
 }
 
+// applyBGP writes the BGP arguments given (bgpArgs) into obj's
+// bgpSettings, keeping the settings not given.
+func applyBGP(c *core.Context, obj map[string]any) {
+	if c.Has("asn") || c.Has("bgp_peering_address") || c.Has("peer_weight") {
+		bgp, _ := obj["bgpSettings"].(map[string]any)
+		if bgp == nil {
+			bgp = map[string]any{}
+		}
+		if c.Has("asn") {
+			bgp["asn"] = c.Int("asn")
+		}
+		if c.Has("bgp_peering_address") {
+			bgp["bgpPeeringAddress"] = c.String("bgp_peering_address")
+		}
+		if c.Has("peer_weight") {
+			bgp["peerWeight"] = c.Int("peer_weight")
+		}
+		obj["bgpSettings"] = bgp
+	}
+}
+
 func vnetGatewayGroup() *core.Group {
 	r := vnetGatewayResource()
 	return &core.Group{
@@ -85,22 +106,7 @@ func applyGatewayUpdate(c *core.Context, obj map[string]any) error {
 	if b := c.OptBool("enable_bgp"); b != nil {
 		obj["enableBgp"] = *b
 	}
-	if c.Has("asn") || c.Has("bgp_peering_address") || c.Has("peer_weight") {
-		bgp, _ := obj["bgpSettings"].(map[string]any)
-		if bgp == nil {
-			bgp = map[string]any{}
-		}
-		if c.Has("asn") {
-			bgp["asn"] = c.Int("asn")
-		}
-		if c.Has("bgp_peering_address") {
-			bgp["bgpPeeringAddress"] = c.String("bgp_peering_address")
-		}
-		if c.Has("peer_weight") {
-			bgp["peerWeight"] = c.Int("peer_weight")
-		}
-		obj["bgpSettings"] = bgp
-	}
+	applyBGP(c, obj)
 	return nil
 }
 
