@@ -214,23 +214,30 @@ func deviceRemove() *core.Command {
 		Examples: []core.Example{{Summary: "Remove a device.", Command: "privlink onprem site vpn-device remove -g rg --site corp -n edge1"}},
 		Run: func(c *core.Context) (any, error) {
 			return editSite(c, c.String("site"), func(p map[string]any) error {
-				var kept []any
-				found := false
-				for _, d := range list(p["vpnDevices"]) {
-					if dm, _ := d.(map[string]any); strings.EqualFold(str(dm["name"]), c.String("name")) {
-						found = true
-						continue
-					}
-					kept = append(kept, d)
-				}
+				kept, found := withoutEntry(list(p["vpnDevices"]), "name", c.String("name"))
 				if !found {
 					return fmt.Errorf("site %s has no VPN device named %s", c.String("site"), c.String("name"))
 				}
-				p["vpnDevices"] = append([]any{}, kept...)
+				p["vpnDevices"] = kept
 				return nil
 			})
 		},
 	}
+}
+
+// withoutEntry returns items without the objects whose field equals value
+// (case-insensitively; never nil), and whether there was one.
+func withoutEntry(items []any, field, value string) ([]any, bool) {
+	kept := []any{}
+	found := false
+	for _, it := range items {
+		if m, _ := it.(map[string]any); strings.EqualFold(str(m[field]), value) {
+			found = true
+			continue
+		}
+		kept = append(kept, it)
+	}
+	return kept, found
 }
 
 func deviceList() *core.Command {
@@ -373,19 +380,11 @@ func forwarderRemove() *core.Command {
 			zone := strings.ToLower(strings.TrimSuffix(c.String("zone"), "."))
 			return editSite(c, site, func(p map[string]any) error {
 				d, _ := p["dnsServer"].(map[string]any)
-				var fw []any
-				found := false
-				for _, f := range list(d["forwarders"]) {
-					if fm, _ := f.(map[string]any); strings.EqualFold(str(fm["domain"]), zone) {
-						found = true
-						continue
-					}
-					fw = append(fw, f)
-				}
+				fw, found := withoutEntry(list(d["forwarders"]), "domain", zone)
 				if !found {
 					return fmt.Errorf("the DNS server of site %s has no forwarder for %s", site, zone)
 				}
-				d["forwarders"] = append([]any{}, fw...)
+				d["forwarders"] = fw
 				return nil
 			})
 		},
