@@ -131,14 +131,41 @@ func (s *Snapshot) ServiceTagPrefixes(tag string) []netip.Prefix {
 	if s == nil || len(s.ServiceTags) == 0 {
 		return nil
 	}
-	t := strings.ToLower(strings.TrimSpace(tag))
 	var out []netip.Prefix
 	for k, ps := range s.ServiceTags {
-		if k == t || strings.HasPrefix(k, t+".") {
+		if serviceTagCovers(tag, k) {
 			out = append(out, ps...)
 		}
 	}
 	return out
+}
+
+// InServiceTag reports whether a is in the service tag (as
+// ServiceTagPrefixes, without building the list: NSG rules ask it for
+// every connection).
+func (s *Snapshot) InServiceTag(tag string, a netip.Addr) bool {
+	if s == nil || len(s.ServiceTags) == 0 {
+		return false
+	}
+	for k, ps := range s.ServiceTags {
+		if !serviceTagCovers(tag, k) {
+			continue
+		}
+		for _, p := range ps {
+			if p.Contains(a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// serviceTagCovers reports whether the tag a rule names covers a public
+// IP's (lower-case) tag: the same tag, or one of its regional tags.
+func serviceTagCovers(ruleTag, ipTag string) bool {
+	t := strings.TrimSpace(ruleTag)
+	return strings.EqualFold(ipTag, t) ||
+		len(ipTag) > len(t) && ipTag[len(t)] == '.' && strings.EqualFold(ipTag[:len(t)], t)
 }
 
 // Reindex fills the snapshot's indexes from its maps. Builders call it

@@ -167,10 +167,7 @@ func matchPrefix(s *fabric.Snapshot, p string, a netip.Addr, ipc *fabric.IPConfi
 	} else if ad, err := netip.ParseAddr(p); err == nil {
 		return ad == a
 	}
-	if s != nil {
-		return containsAddr(s.ServiceTagPrefixes(p), a)
-	}
-	return false
+	return s.InServiceTag(p, a)
 }
 
 // matchAddr: any written prefix matches (application security groups
